@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Install what berth needs to build and test, on Debian 12, only if missing (idempotent).
+# Usage: scripts/deps.sh [--bench]   (--bench adds the peers benchmarks compare against)
+set -euo pipefail
+
+packages=(
+        gcc meson ninja-build pkg-config clang-format
+        libjson-c-dev libcap-dev libseccomp-dev libcmocka-dev
+        busybox-static python3 python3-pytest util-linux iproute2
+        qemu-system-x86 linux-image-amd64 cpio
+)
+if [[ "${1:-}" == "--bench" ]]; then
+        packages+=(crun runc hyperfine time)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+                missing+=("$p")
+        fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+        echo "deps: missing packages: ${missing[*]} (run as root to install them)" >&2
+        exit 1
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "basic/fileio.h"
+#include "hooks.h"
+
+static int wait_with_timeout(pid_t pid, int timeout_sec, int *ret_status)
+{
+        _cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd >= 0 && timeout_sec > 0) {
+                struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+                int n;
+                do
+                        n = poll(&pfd, 1, timeout_sec * 1000);
+                while (n < 0 && errno == EINTR);
+                if (n == 0) {
+                        kill(pid, SIGKILL);
+                        waitpid(pid, NULL, 0);
+                        return -ETIMEDOUT;
+                }
+        }
+        while (waitpid(pid, ret_status, 0) < 0)
+                if (errno != EINTR)
+                        return negative_errno();
+        return 0;
+}
+
+static int hook_run_one(const OciHook *h, const char *state_json, BerthError *err)
+{
+        int pipefd[2];
+        int status, r;
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return negative_errno();
+        pid_t pid = fork();
+        if (pid < 0) {
+                r = negative_errno();
+                safe_close(pipefd[0]);
+                safe_close(pipefd[1]);
+                return r;
+        }
+        if (pid == 0) {
+                if (dup2(pipefd[0], STDIN_FILENO) < 0)
+                        _exit(127);
+                char *fallback[] = {h->path, NULL};
+                execve(h->path, h->args && h->args[0] ? h->args : fallback,
+                       h->env ? h->env : (char *[]){NULL});
+                _exit(127);
+        }
+        safe_close(pipefd[0]);
+        /* A hook that does not read its stdin must not block us: ignore EPIPE. */
+        sighandler_t old = signal(SIGPIPE, SIG_IGN);
+        (void)loop_write(pipefd[1], state_json, strlen(state_json));
+        safe_close(pipefd[1]);
+        signal(SIGPIPE, old);
+
+        r = wait_with_timeout(pid, h->has_timeout ? h->timeout_sec : 0, &status);
+        if (r == -ETIMEDOUT)
+                return error_setx(err, r, "timed out after %d s", h->timeout_sec);
+        if (r < 0)
+                return error_set(err, r, "wait");
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return 0;
+        if (WIFEXITED(status))
+                return error_setx(err, -EIO, "exited with status %d", WEXITSTATUS(status));
+        return error_setx(err, -EIO, "killed by signal %d", WTERMSIG(status));
+}
+
+int hooks_run(const OciConfig *c, HookKind kind, const char *state_json, BerthError *err)
+{
+        for (size_t i = 0; i < c->n_hooks[kind]; i++) {
+                int r = hook_run_one(&c->hooks[kind][i], state_json, err);
+                if (r < 0) {
+                        error_prefix(err, "%s hook \"%s\": ", hook_kind_to_string(kind),
+                                     c->hooks[kind][i].path);
+                        return r;
+                }
+        }
+        return 0;
+}

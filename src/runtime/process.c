@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <linux/close_range.h>
+#include <sys/syscall.h>
+
+#include "basic/fileio.h"
+#include "basic/strv.h"
+#include "process.h"
+
+int process_prepare_privileged(const OciProcess *p, BerthError *err)
+{
+        for (size_t i = 0; i < p->n_rlimits; i++) {
+                struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
+                if (setrlimit(p->rlimits[i].resource, &rl) < 0) {
+                        int r = negative_errno();
+                        if (r == -EPERM)
+                                return error_setx(
+                                        err, r,
+                                        "process.rlimits[%zu]: setting hard limit %llu is not permitted "
+                                        "(above the runtime's own hard limit, needs CAP_SYS_RESOURCE)",
+                                        i, (unsigned long long)p->rlimits[i].hard);
+                        return error_set(err, r, "process.rlimits[%zu]: setrlimit", i);
+                }
+        }
+        if (p->has_oom_score_adj) {
+                char v[32];
+                snprintf(v, sizeof(v), "%d", p->oom_score_adj);
+                int r = write_string_file("/proc/self/oom_score_adj", v);
+                if (r < 0)
+                        return error_set(
+                                err, r, "process.oomScoreAdj: set %d%s", p->oom_score_adj,
+                                r == -EACCES || r == -EPERM ? " (lowering it needs CAP_SYS_RESOURCE)" : "");
+        }
+        return 0;
+}
+
+static int caps_apply_bounding(const OciCapabilities *c, BerthError *err)
+{
+        for (int cap = 0; cap <= CAP_LAST_CAP; cap++) {
+                bool keep = false;
+                for (size_t i = 0; i < c->n_caps[CAP_SET_BOUNDING]; i++)
+                        keep = keep || c->caps[CAP_SET_BOUNDING][i] == cap;
+                if (keep)
+                        continue;
+                if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+                        return error_set(err, negative_errno(), "drop capability %d from the bounding set",
+                                         cap);
+        }
+        return 0;
+}
+
+static int caps_apply_sets(const OciCapabilities *c, BerthError *err)
+{
+        static const struct {
+                CapabilitySet set;
+                cap_flag_t flag;
+        } map[] = {
+                {CAP_SET_EFFECTIVE, CAP_EFFECTIVE},
+                {CAP_SET_PERMITTED, CAP_PERMITTED},
+                {CAP_SET_INHERITABLE, CAP_INHERITABLE},
+        };
+        cap_t caps = cap_init();
+        int r = 0;
+
+        if (!caps)
+                return -ENOMEM;
+        for (size_t m = 0; m < ELEMENTSOF(map); m++)
+                for (size_t i = 0; i < c->n_caps[map[m].set]; i++) {
+                        cap_value_t v = c->caps[map[m].set][i];
+                        if (v > CAP_LAST_CAP)
+                                continue; /* the kernel lacks it: reported by the caller's validation */
+                        cap_set_flag(caps, map[m].flag, 1, &v, CAP_SET);
+                }
+        if (cap_set_proc(caps) < 0)
+                r = error_set(err, negative_errno(), "set process capabilities");
+        cap_free(caps);
+        if (r < 0)
+                return r;
+        if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+                return error_set(err, negative_errno(), "clear ambient capabilities");
+        for (size_t i = 0; i < c->n_caps[CAP_SET_AMBIENT]; i++) {
+                /* Like runc: an ambient capability not also inheritable and permitted is skipped. */
+                if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c->caps[CAP_SET_AMBIENT][i], 0, 0) < 0 &&
+                    errno != EPERM && errno != EINVAL)
+                        return error_set(err, negative_errno(), "raise ambient capability %d",
+                                         c->caps[CAP_SET_AMBIENT][i]);
+        }
+        return 0;
+}
+
+int process_switch_user(const OciProcess *p, BerthError *err)
+{
+        const OciCapabilities *c = p->capabilities;
+
+        if (c) {
+                int r = caps_apply_bounding(c, err);
+                if (r < 0)
+                        return r;
+                if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+                        return error_set(err, negative_errno(), "keep capabilities across setuid");
+        }
+        if (setgroups(p->user.n_additional_gids, p->user.additional_gids) < 0 && errno != EPERM)
+                return error_set(err, negative_errno(), "process.user.additionalGids: setgroups");
+        if (setresgid(p->user.gid, p->user.gid, p->user.gid) < 0)
+                return error_set(err, negative_errno(), "process.user.gid: set gid %u",
+                                 (unsigned)p->user.gid);
+        if (setresuid(p->user.uid, p->user.uid, p->user.uid) < 0)
+                return error_set(err, negative_errno(), "process.user.uid: set uid %u",
+                                 (unsigned)p->user.uid);
+        if (c) {
+                if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+                        return error_set(err, negative_errno(), "reset keep-capabilities");
+                return caps_apply_sets(c, err);
+        }
+        return 0;
+}
+
+static int find_in_path(const char *name, const char *path_env, char **ret)
+{
+        if (strchr(name, '/')) {
+                if (access(name, X_OK) < 0)
+                        return negative_errno();
+                *ret = strdup(name);
+                return *ret ? 0 : -ENOMEM;
+        }
+        const char *p = path_env ? path_env : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        int last = -ENOENT;
+        while (*p) {
+                const char *colon = strchrnul(p, ':');
+                size_t n = (size_t)(colon - p);
+                char candidate[4096];
+                int k = snprintf(candidate, sizeof(candidate), "%.*s%s%s", (int)n, p, n ? "/" : "", name);
+                if (k > 0 && (size_t)k < sizeof(candidate)) {
+                        struct stat st;
+                        if (stat(candidate, &st) == 0 && S_ISREG(st.st_mode)) {
+                                if (access(candidate, X_OK) == 0) {
+                                        *ret = strdup(candidate);
+                                        return *ret ? 0 : -ENOMEM;
+                                }
+                                last = -EACCES;
+                        }
+                }
+                p = *colon ? colon + 1 : colon;
+        }
+        return last;
+}
+
+int process_find_executable(const OciProcess *p, char **ret_path, BerthError *err)
+{
+        int r = find_in_path(p->args[0], strv_env_get(p->env, "PATH"), ret_path);
+        if (r == -ENOENT)
+                return error_setx(err, r, "exec \"%s\": executable file not found in $PATH", p->args[0]);
+        if (r < 0)
+                return error_set(err, r, "exec \"%s\"", p->args[0]);
+        return 0;
+}
+
+static int close_inherited_fds(unsigned preserve_fds)
+{
+        unsigned first = 3 + preserve_fds;
+        /* CLOEXEC rather than close: the fds we still need until execve() stay valid. */
+        if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
+                return 0;
+        for (int fd = (int)first; fd < 65536; fd++)
+                fcntl(fd, F_SETFD, FD_CLOEXEC);
+        return 0;
+}
+
+int process_exec(const OciProcess *p, const char *path, unsigned preserve_fds, BerthError *err)
+{
+        if (p->cwd && chdir(p->cwd) < 0)
+                return error_set(err, negative_errno(), "process.cwd: chdir to \"%s\"", p->cwd);
+        if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return error_set(err, negative_errno(), "set no_new_privs");
+        umask(p->user.has_umask ? p->user.umask : 0022);
+        close_inherited_fds(preserve_fds);
+        execve(path, p->args, p->env ? p->env : (char *[]){NULL});
+        return error_set(err, negative_errno(), "exec \"%s\"", p->args[0]);
+}

@@ -1,0 +1,790 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * berth-probe: a small static helper that runs inside test containers and reports what it sees
+ * as one JSON document on stdout, so the system tests can assert on the container from inside.
+ *
+ *   berth-probe info | mounts | pids | netifs | sysvipc
+ *   berth-probe ls DIR | cat FILE | write FILE DATA | open PATH | stat PATH
+ *   berth-probe exit N | sleep SECONDS | signal-exit
+ *
+ * It links against libc only and is built with -static, so it runs in a rootfs that holds nothing
+ * but itself. Exit status: 0 on success, 1 when the probed operation failed (the JSON says why),
+ * 2 on a usage error.
+ */
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* A tiny JSON writer: it remembers, per nesting level, whether a separator is due. */
+#define JSON_MAX_DEPTH 16
+
+static bool json_need_comma[JSON_MAX_DEPTH];
+static int json_depth;
+static bool json_after_key;
+
+static void json_separator(void)
+{
+        if (json_after_key) {
+                json_after_key = false;
+                return;
+        }
+        if (json_need_comma[json_depth])
+                fputc(',', stdout);
+        json_need_comma[json_depth] = true;
+}
+
+static void json_raw_string(const char *s)
+{
+        fputc('"', stdout);
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+                switch (*p) {
+                case '"':
+                        fputs("\\\"", stdout);
+                        break;
+                case '\\':
+                        fputs("\\\\", stdout);
+                        break;
+                case '\n':
+                        fputs("\\n", stdout);
+                        break;
+                case '\t':
+                        fputs("\\t", stdout);
+                        break;
+                case '\r':
+                        fputs("\\r", stdout);
+                        break;
+                default:
+                        /* Bytes >= 0x80 are escaped one by one, so any input gives valid JSON. */
+                        if (*p < 0x20 || *p >= 0x7f)
+                                printf("\\u%04x", *p);
+                        else
+                                fputc(*p, stdout);
+                }
+        }
+        fputc('"', stdout);
+}
+
+static void json_open(char c)
+{
+        json_separator();
+        fputc(c, stdout);
+        if (json_depth + 1 >= JSON_MAX_DEPTH)
+                abort();
+        json_depth++;
+        json_need_comma[json_depth] = false;
+}
+
+static void json_close(char c)
+{
+        json_depth--;
+        fputc(c, stdout);
+}
+
+static void json_key(const char *key)
+{
+        json_separator();
+        json_raw_string(key);
+        fputc(':', stdout);
+        json_after_key = true;
+}
+
+static void json_string(const char *s)
+{
+        json_separator();
+        if (s)
+                json_raw_string(s);
+        else
+                fputs("null", stdout);
+}
+
+static void json_int(long long v)
+{
+        json_separator();
+        printf("%lld", v);
+}
+
+static void json_bool(bool v)
+{
+        json_separator();
+        fputs(v ? "true" : "false", stdout);
+}
+
+static int json_finish(int status)
+{
+        fputc('\n', stdout);
+        if (fflush(stdout) != 0)
+                return 1;
+        return status;
+}
+
+static int usage(void)
+{
+        fputs("usage: berth-probe info|mounts|pids|netifs|sysvipc|ls DIR|cat FILE|write FILE DATA|\n"
+              "                   open PATH|stat PATH|exit N|sleep SECONDS|signal-exit\n",
+              stderr);
+        return 2;
+}
+
+static bool parse_long(const char *s, long *ret)
+{
+        char *end = NULL;
+        long v;
+
+        errno = 0;
+        v = strtol(s, &end, 10);
+        if (errno != 0 || end == s || *end != '\0')
+                return false;
+        *ret = v;
+        return true;
+}
+
+/* Reports a failed operation as {"ok":false,"errno":N,"error":"..."} and returns 1. */
+static int report_errno(const char *what, const char *path, int err)
+{
+        json_open('{');
+        json_key("ok");
+        json_bool(false);
+        json_key("op");
+        json_string(what);
+        json_key("path");
+        json_string(path);
+        json_key("errno");
+        json_int(err);
+        json_key("error");
+        json_string(strerror(err));
+        json_close('}');
+        return json_finish(1);
+}
+
+/* Reads a whole (small, procfs) file into a NUL-terminated heap buffer; NULL with errno set. */
+static char *read_file(const char *path, size_t *ret_len)
+{
+        size_t len = 0, cap = 4096;
+        char *buf = NULL;
+        int fd, err = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return NULL;
+        buf = malloc(cap);
+        while (buf) {
+                ssize_t n;
+
+                if (cap - len < 2) {
+                        char *bigger = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+
+                        if (!bigger) {
+                                err = ENOMEM;
+                                break;
+                        }
+                        buf = bigger;
+                        cap *= 2;
+                }
+                n = read(fd, buf + len, cap - len - 1);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        err = errno;
+                        break;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        close(fd);
+        if (!buf || err != 0) {
+                free(buf);
+                errno = buf ? err : ENOMEM;
+                return NULL;
+        }
+        buf[len] = '\0';
+        if (ret_len)
+                *ret_len = len;
+        return buf;
+}
+
+/* Returns the value of "Key:" in /proc/self/status, trimmed, in a static buffer; NULL if absent. */
+static const char *status_field(const char *status, const char *key)
+{
+        static char value[256];
+        size_t klen = strlen(key);
+
+        for (const char *line = status; line && *line;) {
+                const char *eol = strchr(line, '\n');
+                size_t llen = eol ? (size_t)(eol - line) : strlen(line);
+
+                if (llen > klen && strncmp(line, key, klen) == 0 && line[klen] == ':') {
+                        const char *v = line + klen + 1;
+                        size_t vlen;
+
+                        while (v < line + llen && isspace((unsigned char)*v))
+                                v++;
+                        vlen = (size_t)(line + llen - v);
+                        if (vlen >= sizeof(value))
+                                vlen = sizeof(value) - 1;
+                        memcpy(value, v, vlen);
+                        value[vlen] = '\0';
+                        return value;
+                }
+                line = eol ? eol + 1 : NULL;
+        }
+        return NULL;
+}
+
+static int compare_ints(const void *a, const void *b)
+{
+        long x = *(const long *)a, y = *(const long *)b;
+
+        return (x > y) - (x < y);
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Emits the numeric names in DIR, sorted; with skip_own_fd, leaves out the fd used to list it. */
+static int emit_numeric_dir(const char *path, bool skip_own_fd)
+{
+        size_t n = 0, cap = 64;
+        long *values = malloc(cap * sizeof(long));
+        struct dirent *de;
+        DIR *d;
+
+        if (!values)
+                return -ENOMEM;
+        d = opendir(path);
+        if (!d) {
+                int err = errno;
+
+                free(values);
+                return -err;
+        }
+        while ((de = readdir(d))) {
+                long v;
+
+                if (!parse_long(de->d_name, &v))
+                        continue;
+                if (skip_own_fd && v == dirfd(d))
+                        continue;
+                if (n == cap) {
+                        long *bigger = realloc(values, cap * 2 * sizeof(long));
+
+                        if (!bigger) {
+                                closedir(d);
+                                free(values);
+                                return -ENOMEM;
+                        }
+                        values = bigger;
+                        cap *= 2;
+                }
+                values[n++] = v;
+        }
+        closedir(d);
+        qsort(values, n, sizeof(long), compare_ints);
+        json_open('[');
+        for (size_t i = 0; i < n; i++)
+                json_int(values[i]);
+        json_close(']');
+        free(values);
+        return 0;
+}
+
+static void emit_namespaces(void)
+{
+        static const char *const names[] = {"cgroup",           "ipc",  "mnt",  "net", "pid",
+                                            "pid_for_children", "time", "user", "uts", NULL};
+
+        json_open('{');
+        for (size_t i = 0; names[i]; i++) {
+                char path[64], target[256];
+                ssize_t n;
+
+                snprintf(path, sizeof(path), "/proc/self/ns/%s", names[i]);
+                n = readlink(path, target, sizeof(target) - 1);
+                if (n < 0)
+                        continue;
+                target[n] = '\0';
+                json_key(names[i]);
+                json_string(target);
+        }
+        json_close('}');
+}
+
+static int cmd_info(void)
+{
+        char hostname[HOST_NAME_MAX + 1] = "", cwd[PATH_MAX], *status;
+        static const char *const caps[][2] = {
+                {"cap_eff", "CapEff"}, {"cap_prm", "CapPrm"}, {"cap_inh", "CapInh"},
+                {"cap_bnd", "CapBnd"}, {"cap_amb", "CapAmb"},
+        };
+        struct utsname uts;
+        gid_t groups[NGROUPS_MAX];
+        const char *v;
+        mode_t mask;
+        int ngroups;
+
+        status = read_file("/proc/self/status", NULL);
+        json_open('{');
+        json_key("pid");
+        json_int(getpid());
+        json_key("ppid");
+        json_int(getppid());
+        json_key("uid");
+        json_int(getuid());
+        json_key("gid");
+        json_int(getgid());
+        json_key("euid");
+        json_int(geteuid());
+        json_key("egid");
+        json_int(getegid());
+
+        json_key("hostname");
+        if (gethostname(hostname, sizeof(hostname) - 1) == 0)
+                json_string(hostname);
+        else
+                json_string(NULL);
+        json_key("domainname");
+        json_string(uname(&uts) == 0 ? uts.domainname : NULL);
+        json_key("cwd");
+        json_string(getcwd(cwd, sizeof(cwd)));
+
+        json_key("fds");
+        if (emit_numeric_dir("/proc/self/fd", true) < 0)
+                json_string(NULL);
+
+        for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+                json_key(caps[i][0]);
+                json_string(status ? status_field(status, caps[i][1]) : NULL);
+        }
+        json_key("no_new_privs");
+        v = status ? status_field(status, "NoNewPrivs") : NULL;
+        if (v)
+                json_bool(strcmp(v, "1") == 0);
+        else
+                json_string(NULL);
+        json_key("seccomp");
+        v = status ? status_field(status, "Seccomp") : NULL;
+        if (v)
+                json_int(strtol(v, NULL, 10));
+        else
+                json_string(NULL);
+
+        /* Reading the umask means setting it; put it back at once. */
+        mask = umask(0);
+        umask(mask);
+        json_key("umask");
+        {
+                char octal[8];
+
+                snprintf(octal, sizeof(octal), "%04o", (unsigned)mask);
+                json_string(octal);
+        }
+
+        json_key("groups");
+        json_open('[');
+        ngroups = getgroups(NGROUPS_MAX, groups);
+        for (int i = 0; i < ngroups; i++)
+                json_int(groups[i]);
+        json_close(']');
+
+        json_key("ns");
+        emit_namespaces();
+
+        json_key("env");
+        json_open('[');
+        for (char **e = environ; e && *e; e++)
+                json_string(*e);
+        json_close(']');
+        json_close('}');
+        free(status);
+        return json_finish(0);
+}
+
+/* Emits each line of a text file as one string of a JSON array. */
+static int cmd_lines(const char *path)
+{
+        char *data = read_file(path, NULL), *line, *save = NULL;
+
+        if (!data)
+                return report_errno("read", path, errno);
+        json_open('[');
+        for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+                json_string(line);
+        json_close(']');
+        free(data);
+        return json_finish(0);
+}
+
+static int cmd_pids(void)
+{
+        int r = emit_numeric_dir("/proc", false);
+
+        if (r < 0)
+                return report_errno("opendir", "/proc", -r);
+        return json_finish(0);
+}
+
+/* /proc/net/dev: two header lines, then "  name: counters..." per interface. */
+static int cmd_netifs(void)
+{
+        char *data = read_file("/proc/net/dev", NULL), *line, *save = NULL;
+        int lineno = 0;
+
+        if (!data)
+                return report_errno("read", "/proc/net/dev", errno);
+        json_open('[');
+        for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *colon;
+
+                if (lineno++ < 2)
+                        continue;
+                colon = strchr(line, ':');
+                if (!colon)
+                        continue;
+                *colon = '\0';
+                while (isspace((unsigned char)*line))
+                        line++;
+                json_string(line);
+        }
+        json_close(']');
+        free(data);
+        return json_finish(0);
+}
+
+/* Each /proc/sysvipc file: a header line, then "key id ..." per object. */
+static void emit_sysvipc(const char *name)
+{
+        char path[64], *data, *line, *save = NULL;
+        int lineno = 0;
+
+        snprintf(path, sizeof(path), "/proc/sysvipc/%s", name);
+        json_key(name);
+        data = read_file(path, NULL);
+        if (!data) {
+                json_string(NULL);
+                return;
+        }
+        json_open('[');
+        for (line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                long long key, id;
+
+                if (lineno++ < 1)
+                        continue;
+                if (sscanf(line, "%lld %lld", &key, &id) != 2)
+                        continue;
+                json_open('{');
+                json_key("key");
+                json_int(key);
+                json_key("id");
+                json_int(id);
+                json_close('}');
+        }
+        json_close(']');
+        free(data);
+}
+
+static int cmd_sysvipc(void)
+{
+        json_open('{');
+        emit_sysvipc("shm");
+        emit_sysvipc("msg");
+        emit_sysvipc("sem");
+        json_close('}');
+        return json_finish(0);
+}
+
+static int cmd_ls(const char *path)
+{
+        size_t n = 0, cap = 64;
+        char **names = malloc(cap * sizeof(char *));
+        struct dirent *de;
+        DIR *d;
+
+        if (!names)
+                return report_errno("ls", path, ENOMEM);
+        d = opendir(path);
+        if (!d) {
+                int err = errno;
+
+                free(names);
+                return report_errno("opendir", path, err);
+        }
+        while ((de = readdir(d))) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (n == cap) {
+                        char **bigger = realloc(names, cap * 2 * sizeof(char *));
+
+                        if (!bigger)
+                                abort();
+                        names = bigger;
+                        cap *= 2;
+                }
+                names[n] = strdup(de->d_name);
+                if (!names[n])
+                        abort();
+                n++;
+        }
+        closedir(d);
+        qsort(names, n, sizeof(char *), compare_strings);
+        json_open('{');
+        json_key("ok");
+        json_bool(true);
+        json_key("path");
+        json_string(path);
+        json_key("entries");
+        json_open('[');
+        for (size_t i = 0; i < n; i++) {
+                json_string(names[i]);
+                free(names[i]);
+        }
+        json_close(']');
+        json_close('}');
+        free(names);
+        return json_finish(0);
+}
+
+static int cmd_cat(const char *path)
+{
+        size_t len;
+        char *data = read_file(path, &len);
+
+        if (!data)
+                return report_errno("read", path, errno);
+        json_open('{');
+        json_key("ok");
+        json_bool(true);
+        json_key("path");
+        json_string(path);
+        json_key("size");
+        json_int((long long)len);
+        json_key("data");
+        json_string(data);
+        json_close('}');
+        free(data);
+        return json_finish(0);
+}
+
+static int cmd_write(const char *path, const char *data)
+{
+        size_t len = strlen(data), done = 0;
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+        if (fd < 0)
+                return report_errno("open", path, errno);
+        while (done < len) {
+                ssize_t n = write(fd, data + done, len - done);
+
+                if (n < 0) {
+                        int err = errno;
+
+                        if (err == EINTR)
+                                continue;
+                        close(fd);
+                        return report_errno("write", path, err);
+                }
+                done += (size_t)n;
+        }
+        if (close(fd) < 0)
+                return report_errno("close", path, errno);
+        json_open('{');
+        json_key("ok");
+        json_bool(true);
+        json_key("path");
+        json_string(path);
+        json_key("size");
+        json_int((long long)len);
+        json_close('}');
+        return json_finish(0);
+}
+
+static int cmd_open(const char *path)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC), err = errno;
+
+        json_open('{');
+        json_key("ok");
+        json_bool(fd >= 0);
+        json_key("path");
+        json_string(path);
+        json_key("errno");
+        json_int(fd >= 0 ? 0 : err);
+        json_close('}');
+        if (fd >= 0)
+                close(fd);
+        return json_finish(0);
+}
+
+static const char *file_type_name(mode_t mode)
+{
+        switch (mode & S_IFMT) {
+        case S_IFREG:
+                return "file";
+        case S_IFDIR:
+                return "directory";
+        case S_IFLNK:
+                return "symlink";
+        case S_IFCHR:
+                return "char";
+        case S_IFBLK:
+                return "block";
+        case S_IFIFO:
+                return "fifo";
+        case S_IFSOCK:
+                return "socket";
+        default:
+                return "unknown";
+        }
+}
+
+static int cmd_stat(const char *path)
+{
+        struct stat st;
+        char mode[8];
+
+        if (stat(path, &st) < 0) {
+                int err = errno;
+
+                json_open('{');
+                json_key("ok");
+                json_bool(false);
+                json_key("path");
+                json_string(path);
+                json_key("errno");
+                json_int(err);
+                json_close('}');
+                return json_finish(0);
+        }
+        snprintf(mode, sizeof(mode), "%04o", (unsigned)(st.st_mode & 07777));
+        json_open('{');
+        json_key("ok");
+        json_bool(true);
+        json_key("path");
+        json_string(path);
+        json_key("errno");
+        json_int(0);
+        json_key("type");
+        json_string(file_type_name(st.st_mode));
+        json_key("mode");
+        json_string(mode);
+        json_key("uid");
+        json_int(st.st_uid);
+        json_key("gid");
+        json_int(st.st_gid);
+        json_key("size");
+        json_int((long long)st.st_size);
+        json_key("ino");
+        json_int((long long)st.st_ino);
+        json_key("dev");
+        json_int((long long)st.st_dev);
+        json_key("rdev");
+        json_int((long long)st.st_rdev);
+        json_key("nlink");
+        json_int((long long)st.st_nlink);
+        json_close('}');
+        return json_finish(0);
+}
+
+static int cmd_sleep(const char *arg)
+{
+        long seconds;
+        struct timespec ts;
+
+        if (!parse_long(arg, &seconds) || seconds < 0)
+                return usage();
+        ts.tv_sec = seconds;
+        ts.tv_nsec = 0;
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+        return 0;
+}
+
+static volatile sig_atomic_t got_sigterm;
+
+static void on_sigterm(int sig)
+{
+        got_sigterm = 1;
+}
+
+/* Waits for SIGTERM and exits 0 on it. As pid 1 of a pid namespace a process ignores TERM unless it
+ * has a handler, so this is the process to use when a test stops a container gracefully. The
+ * handler is installed before anything else; tests wait for it via SigCgt in /proc/PID/status. */
+static int cmd_signal_exit(void)
+{
+        struct sigaction sa = {.sa_handler = on_sigterm};
+        sigset_t mask, old;
+
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(SIGTERM, &sa, NULL) < 0)
+                return report_errno("sigaction", "SIGTERM", errno);
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigprocmask(SIG_BLOCK, &mask, &old);
+        while (!got_sigterm)
+                sigsuspend(&old);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        json_open('{');
+        json_key("signal");
+        json_string("SIGTERM");
+        json_close('}');
+        return json_finish(0);
+}
+
+int main(int argc, char *argv[])
+{
+        const char *cmd;
+
+        if (argc < 2)
+                return usage();
+        cmd = argv[1];
+
+        if (strcmp(cmd, "info") == 0 && argc == 2)
+                return cmd_info();
+        if (strcmp(cmd, "mounts") == 0 && argc == 2)
+                return cmd_lines("/proc/self/mountinfo");
+        if (strcmp(cmd, "pids") == 0 && argc == 2)
+                return cmd_pids();
+        if (strcmp(cmd, "netifs") == 0 && argc == 2)
+                return cmd_netifs();
+        if (strcmp(cmd, "sysvipc") == 0 && argc == 2)
+                return cmd_sysvipc();
+        if (strcmp(cmd, "ls") == 0 && argc == 3)
+                return cmd_ls(argv[2]);
+        if (strcmp(cmd, "cat") == 0 && argc == 3)
+                return cmd_cat(argv[2]);
+        if (strcmp(cmd, "write") == 0 && argc == 4)
+                return cmd_write(argv[2], argv[3]);
+        if (strcmp(cmd, "open") == 0 && argc == 3)
+                return cmd_open(argv[2]);
+        if (strcmp(cmd, "stat") == 0 && argc == 3)
+                return cmd_stat(argv[2]);
+        if (strcmp(cmd, "exit") == 0 && argc == 3) {
+                long code;
+
+                if (!parse_long(argv[2], &code) || code < 0 || code > 255)
+                        return usage();
+                return (int)code;
+        }
+        if (strcmp(cmd, "sleep") == 0 && argc == 3)
+                return cmd_sleep(argv[2]);
+        if (strcmp(cmd, "signal-exit") == 0 && argc == 2)
+                return cmd_signal_exit();
+        return usage();
+}
