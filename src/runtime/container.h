@@ -12,9 +12,21 @@
 
 #include "basic/error.h"
 #include "oci/config.h"
+#include "cgroup/cgroup.h"
 #include "state.h"
 
+typedef enum CgroupManager {
+        CGROUP_MANAGER_CGROUPFS,
+        CGROUP_MANAGER_SYSTEMD,
+        CGROUP_MANAGER_DISABLED,
+        _CGROUP_MANAGER_MAX,
+        _CGROUP_MANAGER_INVALID = -EINVAL,
+} CgroupManager;
+
+CgroupManager cgroup_manager_from_string(const char *s);
+
 typedef struct CreateOptions {
+        CgroupManager cgroup_manager;
         const char *bundle; /* default "." */
         const char *pid_file;
         const char *console_socket;
@@ -34,6 +46,8 @@ typedef struct Container {
         pid_t init_pid;
         int console_master; /* foreground terminal runs: the pty master, else -EBADF */
         ContainerState *state;
+        Cgroup *cgroup; /* NULL when cgroups are disabled */
+        CgroupResources *resources;
 } Container;
 
 Container *container_free(Container *c);
@@ -51,7 +65,7 @@ int container_start(int root_fd, const char *id, BerthError *err);
 /** container_start_locked() - start with the directory already locked (used by `run`). */
 int container_start_locked(Container *c, BerthError *err);
 
-/** container_kill() - send @sig to the init (or, with @all, to every process: later with cgroups). */
+/** container_kill() - send @sig to the init, or with @all to every process in its cgroup. */
 int container_kill(int root_fd, const char *id, int sig, bool all, BerthError *err);
 
 /** container_delete() - remove a stopped (or created) container; @force kills a running one first. */
@@ -65,6 +79,18 @@ int container_signal(const ContainerState *s, int sig);
 
 /** container_destroy_init() - SIGKILL the init and wait until it is gone (bounded). */
 void container_destroy_init(pid_t pid, uint64_t start_time);
+
+/** container_pause() - freeze (@pause) or thaw every process of a running container. */
+int container_pause(int root_fd, const char *id, bool pause, BerthError *err);
+
+/**
+ * container_update() - apply new resource limits to a running container (JSON text of a
+ * linux.resources object) and remember them in the saved config.
+ */
+int container_update(int root_fd, const char *id, const char *resources_json, BerthError *err);
+
+/** container_open_cgroup() - the container's cgroup from its state (NULL if it has none). */
+int container_open_cgroup(Container *c, BerthError *err);
 
 /** container_init_main() - the child side of create (never returns). Internal to runtime/. */
 typedef struct InitArgs InitArgs;

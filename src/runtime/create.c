@@ -31,6 +31,8 @@ Container *container_free(Container *c)
         free(c->rootfs);
         oci_config_free(c->config);
         container_state_free(c->state);
+        cgroup_free(c->cgroup);
+        cgroup_resources_free(c->resources);
         safe_close(c->dir_fd);
         safe_close(c->console_master);
         free(c);
@@ -161,6 +163,54 @@ static void close_namespaces(InitArgs *a)
 {
         for (int t = 0; t < _NAMESPACE_MAX; t++)
                 a->ns_fds[t] = safe_close(a->ns_fds[t]);
+}
+
+CgroupManager cgroup_manager_from_string(const char *s)
+{
+        if (streq(s, "cgroupfs"))
+                return CGROUP_MANAGER_CGROUPFS;
+        if (streq(s, "systemd"))
+                return CGROUP_MANAGER_SYSTEMD;
+        if (streq(s, "disabled"))
+                return CGROUP_MANAGER_DISABLED;
+        return _CGROUP_MANAGER_INVALID;
+}
+
+/* Parse resources and describe the cgroup; nothing is created yet. */
+static int prepare_cgroup(Container *c, const CreateOptions *o, BerthError *err)
+{
+        _cleanup_free_ char *path = NULL;
+        struct stat st;
+        int r;
+
+        r = cgroup_resources_parse(c->config->linux_.resources, "linux.resources", &c->resources, err);
+        if (r < 0)
+                return r;
+        if (o->cgroup_manager == CGROUP_MANAGER_DISABLED)
+                return 0;
+        if (o->cgroup_manager == CGROUP_MANAGER_SYSTEMD) {
+                if (stat("/run/systemd/system", &st) < 0)
+                        return error_setx(err, -EOPNOTSUPP,
+                                          "--systemd-cgroup: systemd is not running on this host "
+                                          "(/run/systemd/system is missing); use the cgroupfs driver");
+                return error_setx(err, -EOPNOTSUPP,
+                                  "--systemd-cgroup: the systemd cgroup driver is not implemented; "
+                                  "use the cgroupfs driver (the default)");
+        }
+        r = cgroup_resolve_path(c->config->linux_.cgroups_path, c->id, &path, err);
+        if (r < 0)
+                return r;
+        r = cgroup_new(path, &c->cgroup, err);
+        if (r < 0)
+                return r;
+        /* Sharing a leaf with someone else's processes would mix their limits and accounting. */
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        if (cgroup_pids(c->cgroup, &pids, &n) >= 0 && n > 0)
+                return error_setx(err, -EBUSY,
+                                  "linux.cgroupsPath: cgroup \"%s\" already has processes in it", path);
+        c->state->cgroup_path = TAKE_PTR(path);
+        return 0;
 }
 
 static int write_id_map(pid_t pid, const char *file, const OciIdMapping *m, size_t n, BerthError *err)
@@ -310,6 +360,14 @@ static int spawn_and_setup(Container *c, const CreateOptions *o, char *config_te
         r = open_namespaces(c->config, &a, err);
         if (r < 0)
                 goto out;
+        if (c->cgroup) {
+                r = cgroup_create(c->cgroup, err);
+                if (r >= 0)
+                        r = cgroup_apply(c->cgroup, c->resources, false, err);
+                if (r < 0)
+                        goto out;
+                a.wait_for_cgroup = true;
+        }
         if (mkfifoat(c->dir_fd, EXEC_FIFO, 0600) < 0) {
                 r = error_set(err, negative_errno(), "create exec fifo");
                 goto out;
@@ -347,6 +405,16 @@ static int spawn_and_setup(Container *c, const CreateOptions *o, char *config_te
         fifo = safe_close(fifo);
         close_namespaces(&a);
 
+        if (c->cgroup) {
+                r = cgroup_attach(c->cgroup, stage1, err);
+                if (r >= 0)
+                        r = sync_send(sock, SYNC_GO, 0, NULL, -EBADF);
+                if (r < 0) {
+                        kill(stage1, SIGKILL);
+                        waitpid(stage1, NULL, 0);
+                        return error_set(err, r, "start container setup");
+                }
+        }
         r = parent_sync_loop(c, o, sock, stage1, err);
         while (waitpid(stage1, NULL, 0) < 0 && errno == EINTR)
                 ;
@@ -426,6 +494,9 @@ int container_create(int root_fd, const char *id, const CreateOptions *o, Contai
             (c->config->n_annotations && !c->state->annotations_json))
                 return -ENOMEM;
 
+        r = prepare_cgroup(c, o, err);
+        if (r < 0)
+                return r;
         r = state_dir_create(root_fd, id, &c->dir_fd, err);
         if (r < 0)
                 return r;
@@ -437,6 +508,8 @@ int container_create(int root_fd, const char *id, const CreateOptions *o, Contai
         if (r < 0) {
                 if (c->init_pid > 0)
                         container_destroy_init(c->init_pid, 0);
+                if (c->cgroup)
+                        cgroup_destroy(c->cgroup, NULL);
                 state_dir_remove(root_fd, id);
                 return r;
         }

@@ -88,8 +88,13 @@ _noreturn_ static void exec_stage1(const Container *c, const OciProcess *p, unsi
                                    int flags, int sock)
 {
         BerthError err = {0};
+        SyncMsg *msg = malloc(sizeof(SyncMsg));
 
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        /* Wait until the runtime has moved us into the container's cgroup. */
+        if (!msg || (c->cgroup && sync_expect(sock, SYNC_GO, msg, &err) < 0))
+                _exit(1);
+        free(msg);
         if (flags && setns(pidfd, flags) < 0) {
                 sync_send_error(sock, &err,
                                 error_set(&err, negative_errno(), "join the container's namespaces"));
@@ -143,6 +148,16 @@ int container_exec(Container *c, const OciProcess *p, const ExecOptions *o, pid_
                 exec_stage1(c, p, o->preserve_fds, pidfd, flags, sp[1]);
         }
         safe_close(sp[1]);
+        if (c->cgroup) {
+                r = cgroup_attach(c->cgroup, stage1, err);
+                if (r >= 0)
+                        r = sync_send(sock, SYNC_GO, 0, NULL, -EBADF);
+                if (r < 0) {
+                        kill(stage1, SIGKILL);
+                        waitpid(stage1, NULL, 0);
+                        return error_set(err, r, "join the container's cgroup");
+                }
+        }
 
         for (;;) {
                 r = sync_recv(sock, msg);

@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -37,10 +38,10 @@ static int hook_run_one(const OciHook *h, const char *state_json, BerthError *er
         int status, r;
 
         if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return negative_errno();
+                return error_set(err, negative_errno(), "create pipe for its stdin");
         pid_t pid = fork();
         if (pid < 0) {
-                r = negative_errno();
+                r = error_set(err, negative_errno(), "fork");
                 safe_close(pipefd[0]);
                 safe_close(pipefd[1]);
                 return r;
@@ -72,15 +73,46 @@ static int hook_run_one(const OciHook *h, const char *state_json, BerthError *er
         return error_setx(err, -EIO, "killed by signal %d", WTERMSIG(status));
 }
 
+/* The spec: a failing poststart or poststop hook is only a warning, and "the remaining hooks and
+ * lifecycle continue as if the hook had succeeded". */
+static bool hook_kind_is_warning_only(HookKind kind)
+{
+        return kind == HOOK_POSTSTART || kind == HOOK_POSTSTOP;
+}
+
+/* Adds one hook's failure to @err: the first sets it, later ones are appended after "; ". */
+static void error_add_hook_failure(BerthError *err, const BerthError *one, int r)
+{
+        size_t n;
+
+        if (!err)
+                return;
+        if (err->code == 0) {
+                error_setx(err, r, "%s", error_message(one, r));
+                return;
+        }
+        n = strlen(err->msg);
+        if (n < sizeof(err->msg) - 1)
+                snprintf(err->msg + n, sizeof(err->msg) - n, "; %s", error_message(one, r));
+}
+
 int hooks_run(const OciConfig *c, HookKind kind, const char *state_json, BerthError *err)
 {
+        int first = 0;
+
         for (size_t i = 0; i < c->n_hooks[kind]; i++) {
-                int r = hook_run_one(&c->hooks[kind][i], state_json, err);
-                if (r < 0) {
-                        error_prefix(err, "%s hook \"%s\": ", hook_kind_to_string(kind),
-                                     c->hooks[kind][i].path);
+                BerthError one = {0};
+                int r = hook_run_one(&c->hooks[kind][i], state_json, &one);
+                if (r >= 0)
+                        continue;
+                if (one.code == 0)
+                        error_set(&one, r, "run");
+                error_prefix(&one, "%s hook \"%s\": ", hook_kind_to_string(kind), c->hooks[kind][i].path);
+                error_add_hook_failure(err, &one, r);
+                if (!hook_kind_is_warning_only(kind))
                         return r;
-                }
+                if (first == 0)
+                        first = r;
         }
-        return 0;
+        return first;
 }

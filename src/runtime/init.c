@@ -122,6 +122,9 @@ _noreturn_ void container_init_main(InitArgs *a)
         close_fds_for_init(a);
         if (!msg)
                 fail(sock, &err, -ENOMEM);
+        /* Into the cgroup before any namespace: a new cgroup namespace is rooted where we are. */
+        if (a->wait_for_cgroup && sync_expect(sock, SYNC_GO, msg, &err) < 0)
+                _exit(1);
 
         r = join_namespaces(a, &err);
         if (r < 0)

@@ -11,6 +11,7 @@
 #include "basic/log.h"
 #include "container.h"
 #include "hooks.h"
+#include "cgroup/cgroup.h"
 
 int container_open(int root_fd, const char *id, int lock_op, Container **ret, BerthError *err)
 {
@@ -48,8 +49,21 @@ int container_open(int root_fd, const char *id, int lock_op, Container **ret, Be
                 error_prefix(err, "saved config of container \"%s\": ", id);
                 return r;
         }
+        r = container_open_cgroup(c, err);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(c);
         return 0;
+}
+
+int container_open_cgroup(Container *c, BerthError *err)
+{
+        if (c->cgroup || !c->state->cgroup_path)
+                return 0;
+        int r = cgroup_new(c->state->cgroup_path, &c->cgroup, err);
+        if (r < 0)
+                error_prefix(err, "cgroup of container \"%s\": ", c->id);
+        return r;
 }
 
 static int pidfd_for(const ContainerState *s, int *ret)
@@ -147,6 +161,10 @@ int container_kill(int root_fd, const char *id, int sig, bool all, BerthError *e
         int r = container_open(root_fd, id, LOCK_SH, &c, err);
         if (r < 0)
                 return r;
+        if (all && c->cgroup) {
+                r = cgroup_kill_all(c->cgroup, sig, err);
+                return r < 0 ? r : 0;
+        }
         if (c->state->status == CONTAINER_STOPPED)
                 return error_setx(err, -ESRCH, "container \"%s\" is not running", id);
         r = container_signal(c->state, sig);
@@ -172,6 +190,8 @@ int container_delete(int root_fd, const char *id, bool force, BerthError *err)
                                           container_status_to_string(c->state->status));
                 _fallthrough_;
         case CONTAINER_CREATED:
+                if (c->state->status == CONTAINER_PAUSED && c->cgroup)
+                        cgroup_freeze(c->cgroup, false, NULL); /* a frozen task cannot die */
                 container_destroy_init(c->state->pid, c->state->pid_start_time);
                 break;
         default:
@@ -185,8 +205,30 @@ int container_delete(int root_fd, const char *id, bool force, BerthError *err)
                 if (r < 0)
                         log_warning("delete %s: %s", id, error_message(&herr, r));
         }
+        /* Processes the init left behind (no pid namespace) die with the cgroup. */
+        if (c->cgroup) {
+                r = cgroup_destroy(c->cgroup, err);
+                if (r < 0)
+                        return r;
+        }
         r = state_dir_remove(root_fd, id);
         if (r < 0)
                 return error_set(err, r, "remove state of container \"%s\"", id);
         return 0;
+}
+
+int container_pause(int root_fd, const char *id, bool pause, BerthError *err)
+{
+        _cleanup_(container_freep) Container *c = NULL;
+        int r = container_open(root_fd, id, LOCK_EX, &c, err);
+        if (r < 0)
+                return r;
+        ContainerStatus want = pause ? CONTAINER_RUNNING : CONTAINER_PAUSED;
+        if (c->state->status != want)
+                return error_setx(err, -EINVAL, "container \"%s\" is %s, not %s", id,
+                                  container_status_to_string(c->state->status),
+                                  container_status_to_string(want));
+        if (!c->cgroup)
+                return error_setx(err, -EOPNOTSUPP, "container \"%s\" has no cgroup (cgroups disabled)", id);
+        return cgroup_freeze(c->cgroup, pause, err);
 }

@@ -9,6 +9,7 @@
 
 #include "basic/fileio.h"
 #include "basic/strbuf.h"
+#include "cgroup/cgroup.h"
 #include "state.h"
 
 static const char *const status_names[_CONTAINER_STATUS_MAX] = {
@@ -160,7 +161,9 @@ void container_status_refresh(int dir_fd, ContainerState *s)
         else
                 s->status = CONTAINER_RUNNING;
         if (s->status == CONTAINER_RUNNING && s->cgroup_path) {
-                /* Paused is read from the freezer by the cgroup module (later). */
+                _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+                if (cgroup_new(s->cgroup_path, &cg, NULL) >= 0 && cgroup_is_frozen(cg))
+                        s->status = CONTAINER_PAUSED;
         }
 }
 

@@ -23,6 +23,7 @@ typedef enum SyncType {
         SYNC_ACK,              /* runtime -> init: state is written, you are on your own */
         SYNC_ERROR,            /* child -> runtime: payload = message; value = -errno */
         SYNC_EXEC_FAILED,      /* exec child -> runtime: payload = message */
+        SYNC_GO,               /* runtime -> stage 1: you are in the container's cgroup, go on */
 } SyncType;
 
 #define SYNC_PAYLOAD_MAX (64 * 1024)

@@ -139,6 +139,7 @@ int verb_create(int argc, char **argv, const GlobalOptions *g)
 
         if (parse_create_flags(argc, argv, false, &f) != 0)
                 return 1;
+        f.opts.cgroup_manager = g->cgroup_manager;
         root_fd = open_root(g, "create", f.id);
         if (root_fd < 0)
                 return 1;
@@ -158,6 +159,7 @@ int verb_run(int argc, char **argv, const GlobalOptions *g)
 
         if (parse_create_flags(argc, argv, true, &f) != 0)
                 return 1;
+        f.opts.cgroup_manager = g->cgroup_manager;
         root_fd = open_root(g, "run", f.id);
         if (root_fd < 0)
                 return 1;
@@ -184,6 +186,8 @@ int verb_run(int argc, char **argv, const GlobalOptions *g)
         /* Let `state`, `kill` and `exec` in while we wait. */
         flock(c->dir_fd, LOCK_UN);
         int code = wait_child_forwarding(c->init_pid, sfd, c->console_master);
+        if (c->cgroup && cgroup_oom_kills(c->cgroup) > 0)
+                log_error("run %s: the container was killed by the OOM killer (memory limit reached)", f.id);
         if (!f.keep) {
                 c->dir_fd = safe_close(c->dir_fd);
                 r = container_delete(root_fd, f.id, true, &err);

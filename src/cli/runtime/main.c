@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "basic/log.h"
-#include "runtime/state.h"
+#include "runtime/container.h"
 #include "verbs.h"
 
 static const struct {
@@ -25,6 +25,11 @@ static const struct {
         {"delete", verb_delete, "delete a container"},
         {"list", verb_list, "list containers"},
         {"exec", verb_exec, "run a process in a running container"},
+        {"ps", verb_ps, "list the processes of a container"},
+        {"pause", verb_pause, "freeze every process of a container"},
+        {"resume", verb_resume, "thaw a paused container"},
+        {"update", verb_update, "change the resource limits of a running container"},
+        {"events", verb_events, "print statistics and OOM events"},
         {"spec", verb_spec, "write a new config.json"},
         {"features", verb_features, "print the features this runtime supports"},
 };
@@ -40,7 +45,8 @@ static void usage(FILE *f)
                    "  --log FILE            also write errors to FILE\n"
                    "  --log-format FORMAT   text or json (default text)\n"
                    "  --debug               log debug messages\n"
-                   "  --systemd-cgroup      use systemd to manage cgroups\n"
+                   "  --cgroup-manager M    cgroupfs (default), systemd or disabled\n"
+                   "  --systemd-cgroup      same as --cgroup-manager=systemd\n"
                    "  --rootless VALUE      accepted for compatibility (auto, true, false)\n"
                    "  --criu PATH           accepted for compatibility (checkpointing is not supported)\n"
                    "  -v, --version         print the version\n"
@@ -85,7 +91,16 @@ int main(int argc, char **argv)
         GlobalOptions g = {.root = "/run/berth"};
         const char *log_path = NULL;
         LogFormat log_format = LOG_FORMAT_TEXT;
-        enum { ARG_ROOT = 0x100, ARG_LOG, ARG_LOG_FORMAT, ARG_DEBUG, ARG_SYSTEMD, ARG_ROOTLESS, ARG_CRIU };
+        enum {
+                ARG_ROOT = 0x100,
+                ARG_LOG,
+                ARG_LOG_FORMAT,
+                ARG_DEBUG,
+                ARG_SYSTEMD,
+                ARG_ROOTLESS,
+                ARG_CRIU,
+                ARG_CGROUP_MANAGER
+        };
         static const struct option opts[] = {
                 {"root", required_argument, NULL, ARG_ROOT},
                 {"log", required_argument, NULL, ARG_LOG},
@@ -94,6 +109,7 @@ int main(int argc, char **argv)
                 {"systemd-cgroup", no_argument, NULL, ARG_SYSTEMD},
                 {"rootless", required_argument, NULL, ARG_ROOTLESS},
                 {"criu", required_argument, NULL, ARG_CRIU},
+                {"cgroup-manager", required_argument, NULL, ARG_CGROUP_MANAGER},
                 {"version", no_argument, NULL, 'v'},
                 {"help", no_argument, NULL, 'h'},
                 {},
@@ -121,7 +137,16 @@ int main(int argc, char **argv)
                         g.debug = true;
                         break;
                 case ARG_SYSTEMD:
-                        g.systemd_cgroup = true;
+                        g.cgroup_manager = CGROUP_MANAGER_SYSTEMD;
+                        break;
+                case ARG_CGROUP_MANAGER:
+                        g.cgroup_manager = cgroup_manager_from_string(optarg);
+                        if (g.cgroup_manager < 0) {
+                                log_error("--cgroup-manager: unknown manager \"%s\" (cgroupfs, systemd or "
+                                          "disabled)",
+                                          optarg);
+                                return 1;
+                        }
                         break;
                 case ARG_ROOTLESS:
                         g.rootless = streq(optarg, "true");

@@ -9,7 +9,7 @@
 typedef struct GlobalOptions {
         const char *root;
         bool debug;
-        bool systemd_cgroup;
+        int cgroup_manager; /* CgroupManager */
         bool rootless;
 } GlobalOptions;
 
@@ -23,6 +23,11 @@ int verb_kill(int argc, char **argv, const GlobalOptions *g);
 int verb_delete(int argc, char **argv, const GlobalOptions *g);
 int verb_list(int argc, char **argv, const GlobalOptions *g);
 int verb_exec(int argc, char **argv, const GlobalOptions *g);
+int verb_ps(int argc, char **argv, const GlobalOptions *g);
+int verb_pause(int argc, char **argv, const GlobalOptions *g);
+int verb_resume(int argc, char **argv, const GlobalOptions *g);
+int verb_update(int argc, char **argv, const GlobalOptions *g);
+int verb_events(int argc, char **argv, const GlobalOptions *g);
 int verb_spec(int argc, char **argv, const GlobalOptions *g);
 int verb_features(int argc, char **argv, const GlobalOptions *g);
 
