@@ -336,6 +336,25 @@ static int device_emulator_apply(DeviceEmulator *e, const DeviceRule *rule, size
         return device_emulator_add(e, rule, access);
 }
 
+static int device_emulator_run(DeviceEmulator *e, const DeviceRule *rules, size_t n, BerthError *err)
+{
+        assert(rules || n == 0);
+
+        for (size_t i = 0; i < n; i++) {
+                int r = device_emulator_apply(e, &rules[i], i, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int device_rules_check(const DeviceRule *rules, size_t n, BerthError *err)
+{
+        _cleanup_(device_emulator_done) DeviceEmulator e = {.default_allow = false};
+
+        return device_emulator_run(&e, rules, n, err);
+}
+
 /* runc's order (major, minor, type, with "*" first), so the same rules give the same program. */
 static int exception_compare(const void *a, const void *b)
 {
@@ -458,13 +477,9 @@ int devices_bpf_program_build(const DeviceRule *rules, size_t n, struct bpf_insn
         _cleanup_(program_done) Program p = {0};
         int r;
 
-        assert(rules || n == 0);
-
-        for (size_t i = 0; i < n; i++) {
-                r = device_emulator_apply(&e, &rules[i], i, err);
-                if (r < 0)
-                        return r;
-        }
+        r = device_emulator_run(&e, rules, n, err);
+        if (r < 0)
+                return r;
         if (e.n > 0)
                 qsort(e.exceptions, e.n, sizeof(DeviceException), exception_compare);
 
@@ -490,7 +505,10 @@ int devices_bpf_program_build(const DeviceRule *rules, size_t n, struct bpf_insn
         return 0;
 }
 
-/* bpf(2) has no libc wrapper; this is the one place that calls it. Returns -errno. */
+/*
+ * bpf(2) has no libc wrapper; this is the one place that calls it. Returns -errno. Every fd it
+ * returns is O_CLOEXEC already: the kernel makes all bpf fds so.
+ */
 static int bpf_call(int cmd, union bpf_attr *attr)
 {
         long r = syscall(SYS_bpf, cmd, attr, sizeof(*attr));

@@ -86,6 +86,14 @@ int device_rules_from_json_at(struct json_object *arr, const char *field, Device
                               BerthError *err);
 
 /**
+ * device_rules_check() - refuse what devices_bpf_program_build() refuses (an invalid rule, a hole
+ * punched in a wildcard), without building anything: the v1 driver calls it before writing
+ * devices.allow and devices.deny, so that both drivers accept the same lists. Returns -EINVAL
+ * with @err set, or -ENOMEM.
+ */
+int device_rules_check(const DeviceRule *rules, size_t n, BerthError *err);
+
+/**
  * devices_bpf_program_build() - the BPF_PROG_TYPE_CGROUP_DEVICE program that enforces @rules
  * (see the top of this file). It returns 1 (allow) or 0 (deny) for each access. The caller
  * frees *@ret_insns. Returns -EINVAL for an invalid rule or a rule that would punch a hole in a

@@ -239,6 +239,7 @@ static char *state_json_for(const Container *c, pid_t pid, ContainerStatus statu
                 .rootfs = c->rootfs,
                 .created = (char *)"",
                 .status = status,
+                .exit_code = -1,
         };
         _cleanup_free_ char *ann = annotations_to_json(c->config);
         s.annotations_json = ann;
@@ -484,6 +485,7 @@ int container_create(int root_fd, const char *id, const CreateOptions *o, Contai
         c->state = calloc(1, sizeof(ContainerState));
         if (!c->state)
                 return -ENOMEM;
+        c->state->exit_code = -1;
         c->state->id = strdup(id);
         c->state->bundle = strdup(c->bundle);
         c->state->rootfs = strdup(c->rootfs);

@@ -105,8 +105,6 @@ int hooks_run(const OciConfig *c, HookKind kind, const char *state_json, BerthEr
                 int r = hook_run_one(&c->hooks[kind][i], state_json, &one);
                 if (r >= 0)
                         continue;
-                if (one.code == 0)
-                        error_set(&one, r, "run");
                 error_prefix(&one, "%s hook \"%s\": ", hook_kind_to_string(kind), c->hooks[kind][i].path);
                 error_add_hook_failure(err, &one, r);
                 if (!hook_kind_is_warning_only(kind))

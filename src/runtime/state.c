@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <json-c/json.h>
 
 #include "basic/fileio.h"
@@ -189,6 +190,8 @@ int container_state_write(int dir_fd, const ContainerState *s)
                 strbuf_puts(&b, ",\"annotations\":");
                 strbuf_puts(&b, s->annotations_json);
         }
+        if (s->exit_code >= 0)
+                strbuf_printf(&b, ",\"exit_code\":%d,\"exit_signal\":%d", s->exit_code, s->exit_signal);
         strbuf_puts(&b, "}\n");
         if (strbuf_failed(&b))
                 return -ENOMEM;
@@ -241,6 +244,11 @@ int container_state_load(int dir_fd, const char *id, ContainerState **ret, Berth
                 s->owner = (uid_t)json_object_get_int64(v);
         if (r >= 0 && json_object_object_get_ex(o, "cgroup_path", &v))
                 r = dup_string(o, "cgroup_path", &s->cgroup_path);
+        s->exit_code = -1;
+        if (r >= 0 && json_object_object_get_ex(o, "exit_code", &v))
+                s->exit_code = json_object_get_int(v);
+        if (r >= 0 && json_object_object_get_ex(o, "exit_signal", &v))
+                s->exit_signal = json_object_get_int(v);
         if (r >= 0 && json_object_object_get_ex(o, "annotations", &v)) {
                 s->annotations_json = strdup(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
                 if (!s->annotations_json)
@@ -252,8 +260,24 @@ int container_state_load(int dir_fd, const char *id, ContainerState **ret, Berth
         if (r < 0)
                 return error_setx(err, -EBADMSG, "state of container \"%s\" is corrupt", id);
         container_status_refresh(dir_fd, s);
+        if (s->status == CONTAINER_STOPPED && s->cgroup_path) {
+                _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+                s->oom_killed = cgroup_new(s->cgroup_path, &cg, NULL) >= 0 && cgroup_oom_kills(cg) > 0;
+        }
         *ret = TAKE_PTR(s);
         return 0;
+}
+
+int container_state_set_exit(int dir_fd, ContainerState *s, int wait_status)
+{
+        if (WIFEXITED(wait_status)) {
+                s->exit_code = WEXITSTATUS(wait_status);
+                s->exit_signal = 0;
+        } else if (WIFSIGNALED(wait_status)) {
+                s->exit_signal = WTERMSIG(wait_status);
+                s->exit_code = 128 + s->exit_signal;
+        }
+        return container_state_write(dir_fd, s);
 }
 
 char *container_state_to_json(const ContainerState *s, bool pretty)
@@ -274,6 +298,14 @@ char *container_state_to_json(const ContainerState *s, bool pretty)
         strbuf_put_json_string(&b, s->created);
         strbuf_printf(&b, ",%s\"owner\":%s\"\",%s\"annotations\":%s%s", nl, sp, nl, sp,
                       s->annotations_json ? s->annotations_json : "{}");
+        if (s->status == CONTAINER_STOPPED) {
+                if (s->exit_code >= 0)
+                        strbuf_printf(&b, ",%s\"exitCode\":%s%d", nl, sp, s->exit_code);
+                if (s->exit_signal > 0)
+                        strbuf_printf(&b, ",%s\"signal\":%s%d", nl, sp, s->exit_signal);
+                if (s->cgroup_path)
+                        strbuf_printf(&b, ",%s\"oomKilled\":%s%s", nl, sp, s->oom_killed ? "true" : "false");
+        }
         strbuf_printf(&b, "%s}", pretty ? "\n" : "");
         return strbuf_steal(&b);
 }

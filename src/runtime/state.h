@@ -47,6 +47,10 @@ typedef struct ContainerState {
         char *cgroup_path;      /* may be NULL */
         char *annotations_json; /* the config's annotations object as JSON text, or NULL */
         ContainerStatus status; /* derived on load */
+        /* How it ended, where known (`run` reaps its init and records it): */
+        int exit_code;   /* -1 when unknown */
+        int exit_signal; /* 0 when not killed by a signal */
+        bool oom_killed; /* the cgroup's OOM kill counter is non-zero */
 } ContainerState;
 
 ContainerState *container_state_free(ContainerState *s);
@@ -79,7 +83,11 @@ int container_state_write(int dir_fd, const ContainerState *s);
 /** container_state_load() - read state.json and derive the status. -ENOENT: still creating. */
 int container_state_load(int dir_fd, const char *id, ContainerState **ret, BerthError *err);
 
-/** container_state_to_json() - the OCI state document (`state` output, hooks' stdin). */
+/** container_state_set_exit() - record a reaped init's wait status in state.json. */
+int container_state_set_exit(int dir_fd, ContainerState *s, int wait_status);
+
+/** container_state_to_json() - the OCI state document (`state` output, hooks' stdin); a stopped
+ * container also shows "exitCode"/"signal" where known and "oomKilled". */
 char *container_state_to_json(const ContainerState *s, bool pretty);
 
 /** container_status_refresh() - re-derive s->status from the process and the fifo. */

@@ -320,6 +320,14 @@ static void test_punching_holes_is_refused(void **state)
                 err.msg,
                 "device rule 2 (allow b 8:1 r): cannot punch a hole in the wildcard rule deny b 8:* rwm");
 
+        /* The check the v1 driver runs refuses the same lists. */
+        err = (BerthError){0};
+        assert_int_equal(device_rules_check(hole, ELEMENTSOF(hole), &err), -EINVAL);
+        assert_string_equal(
+                err.msg,
+                "device rule 2 (deny c 1:3 rw): cannot punch a hole in the wildcard rule allow c *:* rwm");
+        assert_int_equal(device_rules_check(device_rules_default, device_rules_default_count, NULL), 0);
+
         /* No overlap in the access bits, no hole: fine. */
         const DeviceRule disjoint[] = {
                 R(false, 'a', ANY, ANY, "rwm"),

@@ -185,9 +185,12 @@ int verb_run(int argc, char **argv, const GlobalOptions *g)
                 return 0;
         /* Let `state`, `kill` and `exec` in while we wait. */
         flock(c->dir_fd, LOCK_UN);
-        int code = wait_child_forwarding(c->init_pid, sfd, c->console_master);
+        int status = 0;
+        int code = wait_child_forwarding(c->init_pid, sfd, c->console_master, &status);
         if (c->cgroup && cgroup_oom_kills(c->cgroup) > 0)
                 log_error("run %s: the container was killed by the OOM killer (memory limit reached)", f.id);
+        if (f.keep && flock(c->dir_fd, LOCK_EX) >= 0)
+                (void)container_state_set_exit(c->dir_fd, c->state, status);
         if (!f.keep) {
                 c->dir_fd = safe_close(c->dir_fd);
                 r = container_delete(root_fd, f.id, true, &err);

@@ -319,7 +319,7 @@ int verb_exec(int argc, char **argv, const GlobalOptions *g)
         strv_free(f.caps);
         if (f.detach)
                 return 0;
-        return wait_child_forwarding(pid, sfd, master);
+        return wait_child_forwarding(pid, sfd, master, NULL);
 fail:
         strv_free(f.env);
         strv_free(f.caps);

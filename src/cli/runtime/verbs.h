@@ -43,9 +43,10 @@ int forwarding_signalfd(void);
 /**
  * wait_child_forwarding() - wait for @child (our child), forwarding signals from @sfd,
  * reaping other children, copying @master (a pty, or -1) to stdout and stdin to it.
- * Returns the exit code: the status, or 128+N when killed by signal N.
+ * Returns the exit code: the status, or 128+N when killed by signal N; the raw wait status
+ * goes to @ret_status (may be NULL).
  */
-int wait_child_forwarding(pid_t child, int sfd, int master);
+int wait_child_forwarding(pid_t child, int sfd, int master, int *ret_status);
 
 /** open_root() - open --root, reporting errors; returns fd or -1. */
 int open_root(const GlobalOptions *g, const char *verb, const char *id);

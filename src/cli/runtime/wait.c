@@ -77,7 +77,7 @@ int forwarding_signalfd(void)
         return signalfd(-1, &all, SFD_CLOEXEC);
 }
 
-int wait_child_forwarding(pid_t child, int sfd, int master)
+int wait_child_forwarding(pid_t child, int sfd, int master, int *ret_status)
 {
         TermProxy t = {.master = master};
         bool stdin_open = true;
@@ -116,8 +116,11 @@ int wait_child_forwarding(pid_t child, int sfd, int master)
                         pid_t pid = waitpid(-1, &status, WNOHANG);
                         if (pid <= 0)
                                 break;
-                        if (pid == child)
+                        if (pid == child) {
                                 code = exit_code_of(status);
+                                if (ret_status)
+                                        *ret_status = status;
+                        }
                 }
         }
         /* Drain what the container printed last. */
