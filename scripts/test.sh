@@ -77,16 +77,35 @@ if [[ -z "$summary" ]]; then
         count 0 1
 fi
 
+# Run a command that ends its output with "N passed, N failed[, N skipped]" and add its counts.
+# No such line, or a failing exit status with no failed check, counts as one failure.
+run_counted() {
+        local out rc line p f s
+        out=$("$@" 2>&1)
+        rc=$?
+        echo "$out" | tail -24
+        line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' <<<"$out" | tail -1)
+        if [[ -z "$line" ]]; then
+                echo "no 'N passed, N failed' line from: $*"
+                count 0 1
+                return
+        fi
+        read -r p _ f _ s _ <<<"$line"
+        f=${f%,}
+        [[ $rc -ne 0 && $f -eq 0 ]] && f=1
+        count "$p" "$f"
+        skipped=$((skipped + ${s:-0}))
+}
+
 step "cgroup v2 VM smoke test (QEMU, pure cgroup v2 kernel)"
-out=$(tests/vm/run.sh -- tests/vm/smoke.sh 2>&1)
-echo "$out" | tail -12
-line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' <<<"$out" | tail -1)
-if [[ -n "$line" ]]; then
-        read -r p _ f _ <<<"$line"
-        count "$p" "${f%,}"
-else
-        count 0 1
-fi
+run_counted tests/vm/run.sh -- tests/vm/smoke.sh
+
+step "cgroup v2 VM: eBPF device filter (tests/vm/devices-bpf.sh)"
+run_counted tests/vm/run.sh --file "$build/tests/vm/devices-bpf-check:/usr/local/bin/devices-bpf-check" \
+        -- tests/vm/devices-bpf.sh
+
+step "cgroup v2 VM: berth-runtime limits, update, pause, events, cleanup (tests/vm/runtime-v2.sh)"
+run_counted tests/vm/run-runtime-v2.sh "$build"
 
 echo
 if [[ $skipped -gt 0 ]]; then

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 
 #include "basic/fileio.h"
@@ -273,6 +275,11 @@ static int cpuset_v1_init(const char *dir)
         return 0;
 }
 
+/* Set on every directory berth makes, so that delete removes the empty parents it made and
+ * never one it found (an administrator's slice with its own limits). Where the kernel has no
+ * xattrs on cgroupfs nothing is marked and the parents stay, as with runc. */
+#define CGROUP_CREATED_XATTR "user.berth.created"
+
 /* mkdir -p that knows where the hierarchy starts, so cpuset levels can be initialised. */
 static int mkdir_cgroup(const char *mount_dir_full, const char *path, bool cpuset, BerthError *err)
 {
@@ -285,7 +292,9 @@ static int mkdir_cgroup(const char *mount_dir_full, const char *path, bool cpuse
                 if (*s != '/' && !end)
                         continue;
                 *s = '\0';
-                if (mkdir(p, 0755) < 0 && errno != EEXIST)
+                if (mkdir(p, 0755) == 0)
+                        (void)setxattr(p, CGROUP_CREATED_XATTR, "1", 1, 0);
+                else if (errno != EEXIST)
                         return error_set(err, negative_errno(), "create cgroup \"%s\"", p);
                 if (cpuset) {
                         int r = cpuset_v1_init(p);
@@ -446,33 +455,75 @@ static int compare_pids(const void *a, const void *b)
         return (x > y) - (x < y);
 }
 
+/* Cgroups nest at most this deep below a container's (the kernel's own limit is far higher). */
+#define CGROUP_TREE_MAX_DEPTH 64
+
+/* Whether @de names a directory (a child cgroup) of the directory @d. */
+static bool dirent_is_dir(DIR *d, const struct dirent *de)
+{
+        struct stat st;
+        if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                return false;
+        if (de->d_type != DT_UNKNOWN)
+                return de->d_type == DT_DIR;
+        return fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Append the processes of the cgroup at @dir and of every cgroup below it: a container may
+ * make cgroups of its own (systemd, a nested runtime) and move processes there. */
+static int read_procs_tree(const char *dir, int depth, pid_t **pids, size_t *n)
+{
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+        int r;
+
+        if (asprintf(&path, "%s/cgroup.procs", dir) < 0)
+                return -ENOMEM;
+        r = read_full_file_at(AT_FDCWD, path, 16 << 20, &text, NULL);
+        if (r < 0)
+                return r;
+        for (char *save = NULL, *tok = strtok_r(text, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
+                pid_t *p = realloc(*pids, (*n + 1) * sizeof(pid_t));
+                if (!p)
+                        return -ENOMEM;
+                *pids = p;
+                (*pids)[(*n)++] = (pid_t)atoi(tok);
+        }
+        if (depth >= CGROUP_TREE_MAX_DEPTH || !(d = opendir(dir)))
+                return 0;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *sub = NULL;
+                if (!dirent_is_dir(d, de))
+                        continue;
+                if (asprintf(&sub, "%s/%s", dir, de->d_name) < 0)
+                        return -ENOMEM;
+                /* A child that went away, or a threaded one (no cgroup.procs to read), adds none. */
+                r = read_procs_tree(sub, depth + 1, pids, n);
+                if (r == -ENOMEM)
+                        return r;
+        }
+        return 0;
+}
+
 int cgroup_pids(Cgroup *cg, pid_t **ret, size_t *ret_n)
 {
         static const CgroupController prefer[] = {CG_PIDS, CG_MEMORY, CG_FREEZER, CG_CPU, CG_DEVICES};
-        _cleanup_free_ char *text = NULL;
-        int r = -ENODEV;
-
-        if (cg->unified && cg->layout == CGROUP_LAYOUT_V2) {
-                _cleanup_free_ char *path = NULL;
-                if (asprintf(&path, "%s/cgroup.procs", cg->unified) < 0)
-                        return -ENOMEM;
-                r = read_full_file_at(AT_FDCWD, path, 16 << 20, &text, NULL);
-        } else
-                for (size_t i = 0; i < ELEMENTSOF(prefer) && r == -ENODEV; i++)
-                        if (cg->v1[prefer[i]])
-                                r = cgroup_read_file(cg, prefer[i], "cgroup.procs", &text);
-        if (r < 0)
-                return r;
+        const char *dir = NULL;
         pid_t *pids = NULL;
         size_t n = 0;
-        for (char *save = NULL, *tok = strtok_r(text, "\n", &save); tok; tok = strtok_r(NULL, "\n", &save)) {
-                pid_t *p = realloc(pids, (n + 1) * sizeof(pid_t));
-                if (!p) {
-                        free(pids);
-                        return -ENOMEM;
-                }
-                pids = p;
-                pids[n++] = (pid_t)atoi(tok);
+
+        if (cg->unified && cg->layout == CGROUP_LAYOUT_V2)
+                dir = cg->unified;
+        else
+                for (size_t i = 0; i < ELEMENTSOF(prefer) && !dir; i++)
+                        dir = cg->v1[prefer[i]];
+        if (!dir)
+                return -ENODEV;
+        int r = read_procs_tree(dir, 0, &pids, &n);
+        if (r < 0) {
+                free(pids);
+                return r;
         }
         qsort(pids, n, sizeof(pid_t), compare_pids);
         *ret = pids;
@@ -572,7 +623,28 @@ static int rmdir_with_retry(const char *dir)
         return -EBUSY;
 }
 
-/* Remove empty ancestors up to the hierarchy's root; a busy or non-empty one stops us. */
+/* rmdir @dir after the cgroups a container made below it, deepest first. */
+static int rmdir_tree(const char *dir, int depth)
+{
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+
+        if (depth < CGROUP_TREE_MAX_DEPTH && (d = opendir(dir)))
+                while ((de = readdir(d))) {
+                        _cleanup_free_ char *sub = NULL;
+                        if (!dirent_is_dir(d, de))
+                                continue;
+                        if (asprintf(&sub, "%s/%s", dir, de->d_name) < 0)
+                                return -ENOMEM;
+                        int r = rmdir_tree(sub, depth + 1);
+                        if (r < 0)
+                                return r;
+                }
+        return rmdir_with_retry(dir);
+}
+
+/* Remove the empty ancestors berth created, up to the hierarchy's root; one it did not create,
+ * or a busy or non-empty one, stops us. */
 static void rmdir_parents(const char *dir, size_t base_len)
 {
         _cleanup_free_ char *p = strdup(dir);
@@ -583,7 +655,7 @@ static void rmdir_parents(const char *dir, size_t base_len)
                 if (!slash || (size_t)(slash - p) <= base_len)
                         return;
                 *slash = '\0';
-                if (rmdir(p) < 0)
+                if (getxattr(p, CGROUP_CREATED_XATTR, NULL, 0) < 0 || rmdir(p) < 0)
                         return;
         }
 }
@@ -602,7 +674,7 @@ int cgroup_destroy(Cgroup *cg, BerthError *err)
         }
         n = cgroup_dirs(cg, dirs);
         for (size_t i = 0; i < n; i++) {
-                int k = rmdir_with_retry(dirs[i]);
+                int k = rmdir_tree(dirs[i], 0);
                 if (k < 0 && r >= 0)
                         r = error_set(err, k, "remove cgroup \"%s\"", dirs[i]);
                 else

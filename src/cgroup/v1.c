@@ -247,6 +247,8 @@ static int v1_devices(Cgroup *cg, const CgroupResources *r, BerthError *err)
         if (!cg_served_by_v1(cg, CG_DEVICES))
                 return 0;
         k = device_rules_for_container(r->devices, &rules, &n, err);
+        if (k >= 0)
+                k = device_rules_check(rules, n, err); /* what v2 refuses, v1 must not silently half-apply */
         if (k < 0)
                 return k;
         /* Start from nothing, then replay the list in order: later rules override earlier. */

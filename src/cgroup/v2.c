@@ -217,6 +217,35 @@ static int v2_misc(Cgroup *cg, const CgroupResources *r, BerthError *err)
         return 0;
 }
 
+/* Whether @list (a cgroup.controllers text) names @controller. */
+static bool controllers_contain(const char *list, const char *controller)
+{
+        size_t n = strlen(controller);
+        for (const char *p = list; p && *p; p += strcspn(p, " \n"), p += strspn(p, " \n"))
+                if (strncmp(p, controller, n) == 0 && (p[n] == ' ' || p[n] == '\n' || p[n] == '\0'))
+                        return true;
+        return false;
+}
+
+/* A key whose controller this cgroup lacks: say whether the host has no such controller at
+ * all (a typo, or a kernel without it) or only did not enable it here. */
+static int unified_unknown_controller(Cgroup *cg, const char *field, const char *controller, BerthError *err)
+{
+        _cleanup_free_ char *path = NULL, *avail = NULL;
+        size_t mount_len = strlen(cg->unified) - strlen(cg->path);
+
+        if (asprintf(&path, "%.*s/cgroup.controllers", (int)mount_len, cg->unified) < 0)
+                return -ENOMEM;
+        if (read_full_file_at(AT_FDCWD, path, 4096, &avail, NULL) >= 0 &&
+            !controllers_contain(avail, controller)) {
+                avail[strcspn(avail, "\n")] = '\0';
+                return error_setx(err, -EINVAL, "%s: unknown controller \"%s\" (this host has: %s)", field,
+                                  controller, *avail ? avail : "none");
+        }
+        return error_setx(err, -EINVAL, "%s: the %s controller is not enabled for this cgroup", field,
+                          controller);
+}
+
 /* linux.resources.unified: only files of controllers enabled for this cgroup (or cgroup.*). */
 static int v2_unified(Cgroup *cg, const CgroupResources *r, BerthError *err)
 {
@@ -241,19 +270,8 @@ static int v2_unified(Cgroup *cg, const CgroupResources *r, BerthError *err)
                         return error_setx(err, -EINVAL, "%s: invalid key", field);
                 memcpy(controller, key, (size_t)(dot - key));
                 controller[dot - key] = '\0';
-                bool ok = streq(controller, "cgroup");
-                if (!ok && enabled) {
-                        _cleanup_free_ char *copy = strdup(enabled);
-                        if (!copy)
-                                return -ENOMEM;
-                        for (char *s = NULL, *t = strtok_r(copy, " \n", &s); t && !ok;
-                             t = strtok_r(NULL, " \n", &s))
-                                ok = streq(t, controller);
-                }
-                if (!ok)
-                        return error_setx(err, -EINVAL,
-                                          "%s: the %s controller is not enabled for this cgroup", field,
-                                          controller);
+                if (!streq(controller, "cgroup") && !controllers_contain(enabled, controller))
+                        return unified_unknown_controller(cg, field, controller, err);
                 char file[4200];
                 snprintf(file, sizeof(file), "%s/%s", cg->unified, key);
                 k = write_string_file(file, r->unified[i].value);

@@ -83,6 +83,15 @@ static int resolve_paths(Container *c, const char *bundle, BerthError *err)
         return 0;
 }
 
+static int make_absolute(const char *path, char **ret)
+{
+        char cwd[PATH_MAX];
+
+        if (path[0] == '/' || !getcwd(cwd, sizeof(cwd)))
+                return 0; /* absolute already, or no cwd to anchor it: leave as given */
+        return asprintf(ret, "%s/%s", cwd, path) < 0 ? -ENOMEM : 0;
+}
+
 static int resolve_rootfs(Container *c, BerthError *err)
 {
         char buf[PATH_MAX];
@@ -355,6 +364,7 @@ static int spawn_and_setup(Container *c, const CreateOptions *o, char *config_te
         };
         int sp[2] = {-EBADF, -EBADF};
         _cleanup_close_ int sock = -EBADF, fifo = -EBADF;
+        _cleanup_free_ char *state = NULL;
         pid_t stage1;
         int r;
 
@@ -434,7 +444,11 @@ static int spawn_and_setup(Container *c, const CreateOptions *o, char *config_te
                 if (r < 0)
                         return r;
         }
-        r = sync_send(sock, SYNC_ACK, 0, NULL, -EBADF);
+        /* startContainer hooks see the state as it is from now on: created. */
+        if (has_hooks(c->config, HOOK_START_CONTAINER, HOOK_START_CONTAINER) &&
+            !(state = state_json_for(c, c->init_pid, CONTAINER_CREATED)))
+                return -ENOMEM;
+        r = sync_send(sock, SYNC_ACK, 0, state, -EBADF);
         if (r < 0)
                 return error_set(err, r, "release container init");
         return 0;
@@ -465,6 +479,17 @@ int container_create(int root_fd, const char *id, const CreateOptions *o, Contai
         r = resolve_paths(c, o->bundle ? o->bundle : ".", err);
         if (r < 0)
                 return r;
+        /* We chdir to the bundle later: the caller's relative paths must not move with us. */
+        CreateOptions opts = *o;
+        _cleanup_free_ char *pid_file = NULL, *console_socket = NULL;
+        if ((o->pid_file && make_absolute(o->pid_file, &pid_file) < 0) ||
+            (o->console_socket && make_absolute(o->console_socket, &console_socket) < 0))
+                return -ENOMEM;
+        if (pid_file)
+                opts.pid_file = pid_file;
+        if (console_socket)
+                opts.console_socket = console_socket;
+        o = &opts;
         if (asprintf(&config_path, "%s/config.json", c->bundle) < 0)
                 return -ENOMEM;
         r = read_full_file_at(AT_FDCWD, config_path, 16 << 20, &config_text, &config_len);
@@ -496,12 +521,15 @@ int container_create(int root_fd, const char *id, const CreateOptions *o, Contai
             (c->config->n_annotations && !c->state->annotations_json))
                 return -ENOMEM;
 
-        r = prepare_cgroup(c, o, err);
-        if (r < 0)
-                return r;
         r = state_dir_create(root_fd, id, &c->dir_fd, err);
         if (r < 0)
                 return r;
+        /* After claiming the id: a duplicate id must say so, not report the other's cgroup. */
+        r = prepare_cgroup(c, o, err);
+        if (r < 0) {
+                state_dir_remove(root_fd, id);
+                return r;
+        }
         /* Relative bind-mount sources are relative to the bundle, as in runc. */
         if (chdir(c->bundle) < 0)
                 r = error_set(err, negative_errno(), "chdir to bundle \"%s\"", c->bundle);

@@ -34,25 +34,47 @@ static int wait_with_timeout(pid_t pid, int timeout_sec, int *ret_status)
 
 static int hook_run_one(const OciHook *h, const char *state_json, BerthError *err)
 {
-        int pipefd[2];
-        int status, r;
+        int pipefd[2], errpipe[2];
+        int status, r, exec_errno = 0;
 
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return error_set(err, negative_errno(), "create pipe for its stdin");
+        /* Close-on-exec: EOF on it says the execve() worked, an errno on it why it did not. */
+        if (pipe2(errpipe, O_CLOEXEC) < 0) {
+                r = error_set(err, negative_errno(), "create pipe");
+                safe_close(pipefd[0]);
+                safe_close(pipefd[1]);
+                return r;
+        }
         pid_t pid = fork();
         if (pid < 0) {
                 r = error_set(err, negative_errno(), "fork");
                 safe_close(pipefd[0]);
                 safe_close(pipefd[1]);
+                safe_close(errpipe[0]);
+                safe_close(errpipe[1]);
                 return r;
         }
         if (pid == 0) {
-                if (dup2(pipefd[0], STDIN_FILENO) < 0)
-                        _exit(127);
-                char *fallback[] = {h->path, NULL};
-                execve(h->path, h->args && h->args[0] ? h->args : fallback,
-                       h->env ? h->env : (char *[]){NULL});
+                if (dup2(pipefd[0], STDIN_FILENO) >= 0) {
+                        char *fallback[] = {h->path, NULL};
+                        execve(h->path, h->args && h->args[0] ? h->args : fallback,
+                               h->env ? h->env : (char *[]){NULL});
+                }
+                exec_errno = errno;
+                (void)!write(errpipe[1], &exec_errno, sizeof(exec_errno));
                 _exit(127);
+        }
+        safe_close(errpipe[1]);
+        if (loop_read(errpipe[0], &exec_errno, sizeof(exec_errno)) != sizeof(exec_errno))
+                exec_errno = 0;
+        safe_close(errpipe[0]);
+        if (exec_errno != 0) {
+                safe_close(pipefd[0]);
+                safe_close(pipefd[1]);
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+                return error_set(err, -exec_errno, "exec");
         }
         safe_close(pipefd[0]);
         /* A hook that does not read its stdin must not block us: ignore EPIPE. */

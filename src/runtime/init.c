@@ -245,6 +245,12 @@ _noreturn_ static void init_stage2(InitArgs *a)
                 r = sync_expect(sock, SYNC_ACK, msg, &err);
         if (r < 0)
                 _exit(1); /* the runtime died or gave up: it removes what it made */
+        if (msg->len > 0) {
+                free(state_json);
+                state_json = strdup(msg->payload);
+                if (!state_json)
+                        _exit(1);
+        }
         safe_close(sock);
         free(msg);
 

@@ -2,10 +2,13 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "basic/fileio.h"
 #include "basic/log.h"
@@ -112,6 +115,27 @@ void container_destroy_init(pid_t pid, uint64_t start_time)
         wait_pidfd_exit(fd, pid, 10000);
 }
 
+/* Until the init has exec'd the user's program (its executable is no longer ours) or died;
+ * bounded, since a startContainer hook may legitimately take a while. */
+static void wait_for_exec(const ContainerState *st)
+{
+        char path[64];
+        struct stat self, other;
+
+        if (stat("/proc/self/exe", &self) < 0)
+                return;
+        snprintf(path, sizeof(path), "/proc/%d/exe", (int)st->pid);
+        for (int i = 0; i < 120000; i++) {
+                bool zombie;
+                if (proc_start_time(st->pid, &zombie) != st->pid_start_time || zombie)
+                        return;
+                if (stat(path, &other) < 0 || other.st_ino != self.st_ino || other.st_dev != self.st_dev)
+                        return;
+                struct timespec ts = {.tv_nsec = 500000};
+                nanosleep(&ts, NULL);
+        }
+}
+
 int container_start_locked(Container *c, BerthError *err)
 {
         _cleanup_close_ int fifo = -EBADF;
@@ -130,9 +154,13 @@ int container_start_locked(Container *c, BerthError *err)
         }
         if (write(fifo, "0", 1) != 1)
                 return error_set(err, negative_errno(), "release container \"%s\"", c->id);
+        fifo = safe_close(fifo);
         if (unlinkat(c->dir_fd, EXEC_FIFO, 0) < 0)
                 return error_set(err, negative_errno(), "remove exec fifo of \"%s\"", c->id);
         c->state->status = CONTAINER_RUNNING;
+        /* poststart hooks run after the user's process was executed (runtime-spec). */
+        if (c->config->n_hooks[HOOK_POSTSTART] > 0)
+                wait_for_exec(c->state);
 
         if (c->config->n_hooks[HOOK_POSTSTART] > 0) {
                 _cleanup_free_ char *state = container_state_to_json(c->state, false);

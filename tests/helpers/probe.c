@@ -3,9 +3,11 @@
  * berth-probe: a small static helper that runs inside test containers and reports what it sees
  * as one JSON document on stdout, so the system tests can assert on the container from inside.
  *
- *   berth-probe info | mounts | pids | netifs | sysvipc
+ *   berth-probe info | mounts | pids | netifs | sysvipc | tty | fds | clocks
  *   berth-probe ls DIR | cat FILE | write FILE DATA | open PATH | stat PATH
  *   berth-probe exit N | sleep SECONDS | signal-exit
+ *   berth-probe hog BYTES [HOLD] | forkbomb [HOLD] | spin SECONDS | mknod PATH c|b MAJ MIN
+ *   berth-probe counter FILE
  *
  * It links against libc only and is built with -static, so it runs in a rootfs that holds nothing
  * but itself. Exit status: 0 on success, 1 when the probed operation failed (the JSON says why),
@@ -23,7 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -135,8 +139,10 @@ static int json_finish(int status)
 
 static int usage(void)
 {
-        fputs("usage: berth-probe info|mounts|pids|netifs|sysvipc|ls DIR|cat FILE|write FILE DATA|\n"
-              "                   open PATH|stat PATH|exit N|sleep SECONDS|signal-exit\n",
+        fputs("usage: berth-probe info|mounts|pids|netifs|sysvipc|tty|fds|clocks|ls DIR|cat FILE|\n"
+              "                   write FILE DATA|open PATH|stat PATH|exit N|sleep SECONDS|signal-exit|\n"
+              "                   hog BYTES [HOLD]|forkbomb [HOLD]|spin SECONDS|mknod PATH c|b MAJ MIN|\n"
+              "                   counter FILE\n",
               stderr);
         return 2;
 }
@@ -702,6 +708,133 @@ static int cmd_stat(const char *path)
         return json_finish(0);
 }
 
+/* What the process's stdio is: a terminal (and which), its size, and whether it is the controlling
+ * terminal of the process's session. */
+static int cmd_tty(void)
+{
+        struct winsize ws;
+        int fd;
+
+        json_open('{');
+        json_key("stdio");
+        json_open('[');
+        for (int i = 0; i < 3; i++) {
+                const char *name;
+
+                json_open('{');
+                json_key("fd");
+                json_int(i);
+                json_key("isatty");
+                json_bool(isatty(i) == 1);
+                name = ttyname(i);
+                json_key("ttyname");
+                json_string(name);
+                json_close('}');
+        }
+        json_close(']');
+        json_key("rows");
+        if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) {
+                json_int(ws.ws_row);
+                json_key("cols");
+                json_int(ws.ws_col);
+        } else {
+                json_string(NULL);
+                json_key("cols");
+                json_string(NULL);
+        }
+        /* /dev/tty opens only for a process with a controlling terminal. */
+        fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        json_key("controlling");
+        json_bool(fd >= 0);
+        if (fd >= 0)
+                close(fd);
+        json_key("foreground");
+        json_bool(tcgetpgrp(STDIN_FILENO) == getpgrp());
+        json_key("session_leader");
+        json_bool(getsid(0) == getpid());
+        json_close('}');
+        return json_finish(0);
+}
+
+/* Every open fd with what it refers to; for a regular file also its first bytes (read with pread,
+ * so the offset is left alone). The directory stream used to list them is left out. */
+static int cmd_fds(void)
+{
+        struct dirent *de;
+        long fds[1024];
+        size_t n = 0;
+        DIR *d;
+
+        d = opendir("/proc/self/fd");
+        if (!d)
+                return report_errno("opendir", "/proc/self/fd", errno);
+        while ((de = readdir(d)) && n < sizeof(fds) / sizeof(fds[0])) {
+                long v;
+
+                if (parse_long(de->d_name, &v) && v != dirfd(d))
+                        fds[n++] = v;
+        }
+        closedir(d);
+        qsort(fds, n, sizeof(long), compare_ints);
+        json_open('[');
+        for (size_t i = 0; i < n; i++) {
+                char path[64], target[PATH_MAX], data[65];
+                struct stat st;
+                ssize_t k;
+
+                snprintf(path, sizeof(path), "/proc/self/fd/%ld", fds[i]);
+                json_open('{');
+                json_key("fd");
+                json_int(fds[i]);
+                k = readlink(path, target, sizeof(target) - 1);
+                json_key("target");
+                if (k >= 0) {
+                        target[k] = '\0';
+                        json_string(target);
+                } else
+                        json_string(NULL);
+                if (fstat((int)fds[i], &st) == 0) {
+                        json_key("type");
+                        json_string(file_type_name(st.st_mode));
+                        if (S_ISREG(st.st_mode)) {
+                                k = pread((int)fds[i], data, sizeof(data) - 1, 0);
+                                json_key("data");
+                                if (k >= 0) {
+                                        data[k] = '\0';
+                                        json_string(data);
+                                } else
+                                        json_string(NULL);
+                        }
+                }
+                json_close('}');
+        }
+        json_close(']');
+        return json_finish(0);
+}
+
+/* The clocks a time namespace offsets, in whole seconds. */
+static int cmd_clocks(void)
+{
+        static const struct {
+                const char *name;
+                clockid_t id;
+        } clocks[] = {
+                {"monotonic", CLOCK_MONOTONIC}, {"boottime", CLOCK_BOOTTIME}, {"realtime", CLOCK_REALTIME}};
+
+        json_open('{');
+        for (size_t i = 0; i < sizeof(clocks) / sizeof(clocks[0]); i++) {
+                struct timespec ts;
+
+                json_key(clocks[i].name);
+                if (clock_gettime(clocks[i].id, &ts) == 0)
+                        json_int((long long)ts.tv_sec);
+                else
+                        json_string(NULL);
+        }
+        json_close('}');
+        return json_finish(0);
+}
+
 static int cmd_sleep(const char *arg)
 {
         long seconds;
@@ -747,6 +880,209 @@ static int cmd_signal_exit(void)
         return json_finish(0);
 }
 
+/* "64M", "1G", "4096": a byte count with an optional binary K/M/G suffix. */
+static bool parse_size(const char *s, unsigned long long *ret)
+{
+        unsigned long long v, mult = 1;
+        char *end = NULL;
+
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || end == s || *s == '-')
+                return false;
+        switch (*end) {
+        case 'K':
+        case 'k':
+                mult = 1ULL << 10;
+                end++;
+                break;
+        case 'M':
+        case 'm':
+                mult = 1ULL << 20;
+                end++;
+                break;
+        case 'G':
+        case 'g':
+                mult = 1ULL << 30;
+                end++;
+                break;
+        }
+        if (*end != '\0' || v > ULLONG_MAX / mult)
+                return false;
+        *ret = v * mult;
+        return true;
+}
+
+static void sleep_seconds(long seconds)
+{
+        struct timespec ts = {.tv_sec = seconds};
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+/* The chunks hog allocated, chained through their first bytes: reachable, so the compiler cannot
+ * drop the allocations as dead. */
+static void *volatile hog_chunks;
+
+/* Allocates BYTES in 1 MiB steps and touches every byte, printing "hog: N MiB" on stderr after
+ * each step; then reports {"ok":true,"bytes":N} and, with HOLD, keeps the memory that many
+ * seconds. Over a memory limit, the OOM killer ends it somewhere on the way. */
+static int cmd_hog(const char *size_arg, const char *hold_arg)
+{
+        const unsigned long long step = 1ULL << 20;
+        unsigned long long want, done = 0;
+        long hold = 0;
+
+        if (!parse_size(size_arg, &want) || (hold_arg && (!parse_long(hold_arg, &hold) || hold < 0)))
+                return usage();
+        while (done < want) {
+                size_t n = (size_t)(want - done < step ? want - done : step);
+                char *p = malloc(n < sizeof(void *) ? sizeof(void *) : n);
+
+                if (!p)
+                        return report_errno("malloc", NULL, ENOMEM);
+                memset(p, 0xa5, n);
+                *(void **)p = hog_chunks;
+                hog_chunks = p;
+                done += n;
+                fprintf(stderr, "hog: %llu MiB\n", done >> 20);
+        }
+        json_open('{');
+        json_key("ok");
+        json_bool(true);
+        json_key("bytes");
+        json_int((long long)done);
+        json_close('}');
+        if (json_finish(0) != 0)
+                return 1;
+        sleep_seconds(hold);
+        return 0;
+}
+
+/* Forks children that just wait, until fork fails (or a safety bound of 1024 is reached), and
+ * reports {"forked":N,"errno":E,"error":"..."}; then sleeps HOLD seconds (default an hour), the
+ * children with it. Under pids.max, fork fails with EAGAIN once the cgroup is full. */
+static int cmd_forkbomb(const char *hold_arg)
+{
+        long forked = 0, hold = 3600;
+        int err = 0;
+
+        if (hold_arg && (!parse_long(hold_arg, &hold) || hold < 0))
+                return usage();
+        fflush(NULL); /* nothing buffered may be written twice */
+        while (forked < 1024) {
+                pid_t pid = fork();
+
+                if (pid < 0) {
+                        err = errno;
+                        if (err == EINTR)
+                                continue;
+                        break;
+                }
+                if (pid == 0)
+                        for (;;)
+                                pause();
+                forked++;
+        }
+        json_open('{');
+        json_key("forked");
+        json_int(forked);
+        json_key("errno");
+        json_int(err);
+        json_key("error");
+        json_string(strerror(err));
+        json_close('}');
+        if (json_finish(0) != 0)
+                return 1;
+        sleep_seconds(hold);
+        return 0;
+}
+
+static double monotonic_seconds(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Burns CPU in a busy loop for SECONDS of wall-clock time. */
+static int cmd_spin(const char *arg)
+{
+        volatile unsigned long long spins = 0;
+        double end;
+        long seconds;
+
+        if (!parse_long(arg, &seconds) || seconds < 0)
+                return usage();
+        end = monotonic_seconds() + (double)seconds;
+        while (monotonic_seconds() < end)
+                for (int i = 0; i < 100000; i++)
+                        spins++;
+        return 0;
+}
+
+/* mknod PATH c|b MAJOR MINOR, mode 0666: {"ok":...,"path":...,"errno":N}. */
+static int cmd_mknod(const char *path, const char *type, const char *major_arg, const char *minor_arg)
+{
+        long major, minor;
+        mode_t mode;
+        int r, err;
+
+        if (strcmp(type, "c") == 0)
+                mode = S_IFCHR;
+        else if (strcmp(type, "b") == 0)
+                mode = S_IFBLK;
+        else
+                return usage();
+        if (!parse_long(major_arg, &major) || !parse_long(minor_arg, &minor) || major < 0 || minor < 0)
+                return usage();
+        r = mknod(path, mode | 0666, makedev((unsigned)major, (unsigned)minor));
+        err = errno;
+        json_open('{');
+        json_key("ok");
+        json_bool(r == 0);
+        json_key("path");
+        json_string(path);
+        json_key("errno");
+        json_int(r == 0 ? 0 : err);
+        json_close('}');
+        return json_finish(0);
+}
+
+/* Every 10 ms, writes the next number ("1\n", "2\n", ...) to FILE, through FILE.tmp and a rename
+ * so a reader never sees a half-written one; runs until killed. Tests watch it from the host to
+ * see whether the process is making progress (a frozen one is not). */
+static int cmd_counter(const char *path)
+{
+        char tmp[PATH_MAX], buf[32];
+        unsigned long long n = 0;
+
+        if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+                return report_errno("counter", path, ENAMETOOLONG);
+        for (;;) {
+                struct timespec ts = {.tv_nsec = 10 * 1000 * 1000};
+                int fd, len;
+
+                len = snprintf(buf, sizeof(buf), "%llu\n", ++n);
+                fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                if (fd < 0)
+                        return report_errno("open", tmp, errno);
+                if (write(fd, buf, (size_t)len) != len) {
+                        int err = errno;
+
+                        close(fd);
+                        return report_errno("write", tmp, err);
+                }
+                close(fd);
+                if (rename(tmp, path) < 0)
+                        return report_errno("rename", path, errno);
+                while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                        ;
+        }
+}
+
 int main(int argc, char *argv[])
 {
         const char *cmd;
@@ -765,6 +1101,12 @@ int main(int argc, char *argv[])
                 return cmd_netifs();
         if (strcmp(cmd, "sysvipc") == 0 && argc == 2)
                 return cmd_sysvipc();
+        if (strcmp(cmd, "tty") == 0 && argc == 2)
+                return cmd_tty();
+        if (strcmp(cmd, "fds") == 0 && argc == 2)
+                return cmd_fds();
+        if (strcmp(cmd, "clocks") == 0 && argc == 2)
+                return cmd_clocks();
         if (strcmp(cmd, "ls") == 0 && argc == 3)
                 return cmd_ls(argv[2]);
         if (strcmp(cmd, "cat") == 0 && argc == 3)
@@ -786,5 +1128,15 @@ int main(int argc, char *argv[])
                 return cmd_sleep(argv[2]);
         if (strcmp(cmd, "signal-exit") == 0 && argc == 2)
                 return cmd_signal_exit();
+        if (strcmp(cmd, "hog") == 0 && (argc == 3 || argc == 4))
+                return cmd_hog(argv[2], argc == 4 ? argv[3] : NULL);
+        if (strcmp(cmd, "forkbomb") == 0 && (argc == 2 || argc == 3))
+                return cmd_forkbomb(argc == 3 ? argv[2] : NULL);
+        if (strcmp(cmd, "spin") == 0 && argc == 3)
+                return cmd_spin(argv[2]);
+        if (strcmp(cmd, "mknod") == 0 && argc == 6)
+                return cmd_mknod(argv[2], argv[3], argv[4], argv[5]);
+        if (strcmp(cmd, "counter") == 0 && argc == 3)
+                return cmd_counter(argv[2]);
         return usage();
 }

@@ -16,6 +16,8 @@ test an autouse fixture checks that nothing leaked -- mounts, container state, p
 """
 
 import collections
+import contextlib
+import fcntl
 import glob
 import itertools
 import json
@@ -406,17 +408,26 @@ class Runtime:
         os.makedirs(io_dir, exist_ok=True)
         return os.path.join(io_dir, "%03d.out" % n), os.path.join(io_dir, "%03d.err" % n)
 
-    def __call__(self, *args, global_args=(), timeout=30, cwd=None):
-        """Runs `runtime --root ROOT [global_args] args...`; returns Result(rc, stdout, stderr)."""
+    def __call__(self, *args, global_args=(), timeout=30, cwd=None, fds=()):
+        """Runs `runtime --root ROOT [global_args] args...`; returns Result(rc, stdout, stderr).
+
+        fds are open files the runtime gets as its fds 3, 4, ... (what --preserve-fds passes on)."""
         argv = self.argv(args, global_args)
         out_path, err_path = self._io_files()
         with open(out_path, "w+b") as out, open(err_path, "w+b") as err:
-            try:
-                proc = subprocess.run(
-                    argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, timeout=timeout, cwd=cwd
-                )
-            except subprocess.TimeoutExpired:
-                pytest.fail("%s timed out after %d s" % (" ".join(argv), timeout))
+            with _fds_from_3(argv, fds) as (argv, pass_fds):
+                try:
+                    proc = subprocess.run(
+                        argv,
+                        stdin=subprocess.DEVNULL,
+                        stdout=out,
+                        stderr=err,
+                        timeout=timeout,
+                        cwd=cwd,
+                        pass_fds=pass_fds,
+                    )
+                except subprocess.TimeoutExpired:
+                    pytest.fail("%s timed out after %d s" % (" ".join(argv), timeout))
         result = Result(proc.returncode, _read_text(out_path), _read_text(err_path))
         self._learn_pids(args, result)
         return result
@@ -514,6 +525,32 @@ class Runtime:
     def list_ids(self):
         result = self("list", "-q")
         return [line.strip() for line in result.stdout.splitlines() if line.strip()]
+
+
+@contextlib.contextmanager
+def _fds_from_3(argv, fds):
+    """Yields (argv, pass_fds) that start argv with fds as its fds 3, 4, ...
+
+    subprocess's pass_fds keeps an fd's number, so a small Python trampoline moves them into place
+    (from copies at 100 and up, which cannot collide with 3..3+N) and then execs argv."""
+    if not fds:
+        yield argv, ()
+        return
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 100) for fd in fds]
+    trampoline = (
+        "import os, sys\n"
+        "high = [int(f) for f in sys.argv[1].split(',')]\n"
+        "for i, fd in enumerate(high):\n"
+        "    os.dup2(fd, 3 + i)\n"
+        "for fd in high:\n"
+        "    os.close(fd)\n"
+        "os.execv(sys.argv[2], sys.argv[2:])\n"
+    )
+    try:
+        yield [sys.executable, "-I", "-c", trampoline, ",".join(map(str, high)), *argv], tuple(high)
+    finally:
+        for fd in high:
+            os.close(fd)
 
 
 def _read_text(path):

@@ -30,7 +30,7 @@ fi
 # is_user_process PID: true for a live process that is not a kernel thread.
 is_user_process() {
         stat=
-        read -r stat <"/proc/$1/stat" 2>/dev/null || return 1
+        read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
         # Fields after "(comm) ": state ppid pgrp session tty tpgid flags ...
         # shellcheck disable=SC2086 # split into fields on purpose
         set -- ${stat##*) }

@@ -18,6 +18,7 @@
 #include <sys/file.h>
 #include <sys/inotify.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "basic/log.h"
 #include "runtime/container.h"
@@ -69,6 +70,15 @@ static int v1_event_fd(const char *dir, const char *control_file, const char *ar
                 return r;
         }
         return efd;
+}
+
+/* v1 signals every eventfd registered on a memory cgroup when the cgroup is removed (a `delete`
+ * while we watch); that is no OOM. runc tells the two apart the same way. */
+static bool v1_cgroup_gone(const char *dir)
+{
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/cgroup.event_control", dir);
+        return access(path, F_OK) < 0 && errno == ENOENT;
 }
 
 static uint64_t memory_usage(Cgroup *cg)
@@ -167,8 +177,15 @@ int verb_events(int argc, char **argv, const GlobalOptions *g)
                 for (int i = 0; i < 3; i++)
                         if (p[i].revents & POLLIN)
                                 (void)!read(p[i].fd, drain, sizeof(drain));
+                bool oom_signalled = p[0].revents & POLLIN;
+                if ((oom_signalled || (p[1].revents & POLLIN)) && v1_cgroup_gone(memdir)) {
+                        /* Removed under us: nothing more comes through these eventfds. */
+                        oom_signalled = false;
+                        oom_fd = safe_close(oom_fd);
+                        soft_fd = safe_close(soft_fd);
+                }
                 uint64_t now_ooms = cgroup_oom_kills(cg);
-                if (now_ooms > ooms || (p[0].revents & POLLIN)) {
+                if (now_ooms > ooms || oom_signalled) {
                         emit("oom", id, NULL);
                         ooms = now_ooms;
                 }
@@ -194,8 +211,13 @@ int verb_events(int argc, char **argv, const GlobalOptions *g)
                         }
                 }
                 container_status_refresh(c->dir_fd, c->state);
-                if (c->state->status == CONTAINER_STOPPED)
+                if (c->state->status == CONTAINER_STOPPED) {
+                        /* An OOM kill of the init stops the container: one that came after this
+                         * round's look at the counter would otherwise go unreported. */
+                        if (cgroup_oom_kills(cg) > ooms)
+                                emit("oom", id, NULL);
                         break;
+                }
         }
         return 0;
 }
