@@ -130,6 +130,10 @@ static int validate_for_create(const OciConfig *cfg, const CreateOptions *o, Ber
                                   "linux.uidMappings: a new user namespace needs uid and gid mappings");
         if ((!user || user->path) && (cfg->linux_.n_uid_mappings || cfg->linux_.n_gid_mappings))
                 return error_setx(err, -EINVAL, "linux.uidMappings: mappings need a new user namespace");
+        if (!cfg->process->terminal && o->console_socket)
+                return error_setx(
+                        err, -EINVAL,
+                        "--console-socket: process.terminal is false, there is no terminal to send");
         if (cfg->process->terminal && !o->console_socket && !o->foreground)
                 return error_setx(
                         err, -EINVAL,

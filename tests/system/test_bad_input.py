@@ -126,3 +126,11 @@ def test_spec_does_not_overwrite(runtime, ctx):
     assert_error(result, "config.json")
     with open(os.path.join(spec_dir, "config.json")) as f:
         assert json.load(f) == {"mine": True}
+
+
+def test_console_socket_without_terminal(runtime, bundle, cid, ctx):
+    # runc refuses this too: a client waiting on the socket would wait forever.
+    bundle.save()
+    sock = os.path.join(ctx.dir, "console.sock")
+    result = runtime("create", "--bundle", bundle.path, "--console-socket", sock, cid)
+    assert_error(result, "--console-socket", "process.terminal is false")

@@ -148,9 +148,6 @@ def test_exec_preserve_fds(runtime, bundle, cid, ctx):
     runtime.destroy(cid)
 
 
-# BUG FOUND, not fixed here: the fix belongs in src/cli/runtime/create.c (or src/runtime/create.c).
-
-
 def test_relative_pid_file_is_relative_to_the_callers_directory(runtime, bundle, cid, ctx):
     workdir = os.path.join(ctx.dir, "work")
     os.mkdir(workdir)
@@ -554,9 +551,6 @@ def test_parallel_create_of_one_id(runtime, bundle, cid, ctx):
     assert os.path.realpath(state["bundle"]) == os.path.realpath(bundles[winner].path)
     assert runtime.list_ids() == [cid]
     runtime.destroy(cid)
-
-
-# BUG FOUND, not fixed here: the fix belongs in src/runtime/create.c.
 
 
 def test_duplicate_id_from_the_same_bundle(runtime, bundle, cid, ctx):
