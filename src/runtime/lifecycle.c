@@ -203,12 +203,47 @@ int container_kill(int root_fd, const char *id, int sig, bool all, BerthError *e
         return 0;
 }
 
+/* A create that died halfway (killed, machine crash) left a state directory without
+ * state.json, and perhaps a cgroup. We hold the directory's lock, so its creator is gone:
+ * remove what it made. The saved config names the cgroup. */
+static int delete_crashed_create(int root_fd, const char *id, BerthError *err)
+{
+        _cleanup_close_ int dir_fd = -EBADF;
+        _cleanup_free_ char *text = NULL, *path = NULL;
+        _cleanup_(oci_config_freep) OciConfig *cfg = NULL;
+        _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+        size_t len;
+        int r;
+
+        r = state_dir_open(root_fd, id, LOCK_EX, &dir_fd, err);
+        if (r < 0)
+                return r;
+        if (read_full_file_at(dir_fd, CONFIG_FILE, 16 << 20, &text, &len) >= 0 &&
+            oci_config_parse(text, len, &cfg, NULL) >= 0 &&
+            cgroup_resolve_path(cfg->linux_.cgroups_path, id, &path, NULL) >= 0 &&
+            cgroup_new(path, &cg, NULL) >= 0) {
+                r = cgroup_destroy(cg, err); /* kills the orphaned setup processes too */
+                if (r < 0)
+                        return r;
+        }
+        r = state_dir_remove(root_fd, id);
+        if (r < 0)
+                return error_set(err, r, "remove state of container \"%s\"", id);
+        return 0;
+}
+
 int container_delete(int root_fd, const char *id, bool force, BerthError *err)
 {
         _cleanup_(container_freep) Container *c = NULL;
-        int r = container_open(root_fd, id, LOCK_EX, &c, err);
-        if (r < 0)
+        BerthError open_err = {0};
+        int r = container_open(root_fd, id, LOCK_EX, &c, &open_err);
+        if (r == -EBUSY) /* no state.json although we got the lock: its create died */
+                return delete_crashed_create(root_fd, id, err);
+        if (r < 0) {
+                if (err)
+                        *err = open_err;
                 return r;
+        }
         switch (c->state->status) {
         case CONTAINER_RUNNING:
         case CONTAINER_PAUSED:

@@ -273,3 +273,35 @@ def test_features(runtime):
     assert isinstance(features, dict)
     for key in ("ociVersionMin", "ociVersionMax"):
         assert isinstance(features[key], str) and features[key].startswith("1."), key
+
+
+def test_delete_cleans_up_after_a_create_that_was_killed(runtime, bundle, cid, ctx):
+    """The runtime dies halfway through create (here: SIGKILL while a prestart hook runs, after
+    the cgroup exists and the setup processes were forked). `delete` removes what it left."""
+    import signal
+    import subprocess
+
+    started = os.path.join(ctx.dir, "hook-started")
+    hook = os.path.join(ctx.dir, "slow-hook.sh")
+    with open(hook, "w") as f:
+        f.write("#!/bin/sh\ntouch %s\nexec sleep 30\n" % started)
+    os.chmod(hook, 0o755)
+    bundle.set_probe("sleep", "60")
+    bundle.config["hooks"] = {"prestart": [{"path": hook}]}
+    bundle.save()
+    proc = subprocess.Popen(runtime.argv(["create", "--bundle", bundle.path, cid]), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        wait_for(lambda: os.path.exists(started), what="the prestart hook to start")
+        cgroup_dirs = [d for d in ("/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup")
+                       if os.path.isdir(d + bundle.cgroups_path)]
+        assert cgroup_dirs, "the cgroup should exist while create runs"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the runtime and its hook, by process group
+        proc.wait()
+    assert os.path.isdir(os.path.join(runtime.root, cid))
+    result = runtime("delete", cid)
+    assert result.rc == 0, result.stderr
+    assert not os.path.exists(os.path.join(runtime.root, cid))
+    for d in ("/sys/fs/cgroup/memory", "/sys/fs/cgroup/pids", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup/unified"):
+        assert not os.path.isdir(d + bundle.cgroups_path), d + bundle.cgroups_path
