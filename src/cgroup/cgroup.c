@@ -280,27 +280,39 @@ static int cpuset_v1_init(const char *dir)
  * xattrs on cgroupfs nothing is marked and the parents stay, as with runc. */
 #define CGROUP_CREATED_XATTR "user.berth.created"
 
-/* mkdir -p that knows where the hierarchy starts, so cpuset levels can be initialised. */
+/* mkdir -p that knows where the hierarchy starts, so cpuset levels can be initialised.
+ * A parent berth made goes away when the last container below it is deleted; a delete running
+ * beside us can remove one between our mkdir of it (or EEXIST) and that of its child. Then
+ * the walk starts over from the top: once the leaf exists, no parent can be removed. */
 static int mkdir_cgroup(const char *mount_dir_full, const char *path, bool cpuset, BerthError *err)
 {
         size_t base_len = strlen(mount_dir_full) - strlen(path);
         _cleanup_free_ char *p = strdup(mount_dir_full);
+        unsigned restarts = 0;
         if (!p)
                 return -ENOMEM;
         for (char *s = p + base_len + 1;; s++) {
                 bool end = *s == '\0';
+                const char *what = "create cgroup";
+                int r = 0;
                 if (*s != '/' && !end)
                         continue;
                 *s = '\0';
                 if (mkdir(p, 0755) == 0)
                         (void)setxattr(p, CGROUP_CREATED_XATTR, "1", 1, 0);
                 else if (errno != EEXIST)
-                        return error_set(err, negative_errno(), "create cgroup \"%s\"", p);
-                if (cpuset) {
-                        int r = cpuset_v1_init(p);
-                        if (r < 0)
-                                return error_set(err, r, "initialise cpuset of \"%s\"", p);
+                        r = negative_errno();
+                if (r >= 0 && cpuset) {
+                        what = "initialise cpuset of";
+                        r = cpuset_v1_init(p);
                 }
+                if (r == -ENOENT && restarts++ < 16) {
+                        strcpy(p, mount_dir_full);
+                        s = p + base_len; /* the loop's s++ moves to the first component again */
+                        continue;
+                }
+                if (r < 0)
+                        return error_set(err, r, "%s \"%s\"", what, p);
                 if (end)
                         break;
                 *s = '/';

@@ -29,6 +29,9 @@ from conftest import (
 MIB = 1 << 20
 CGROUP_ROOT = "/sys/fs/cgroup"
 
+# What berth adds to runc's behaviour; a reference runtime skips these.
+berth_only = pytest.mark.skipif(not is_berth(), reason="a berth feature runc does not have")
+
 
 # ---------------------------------------------------------------------------------------------
 # The host's cgroups, read directly (never through the runtime under test)
@@ -236,15 +239,16 @@ def test_memory_hog_is_oom_killed_and_the_host_is_not(runtime, bundle, cid):
 
     # 137 = 128 + SIGKILL, reported by a runtime that is itself alive (a killed one gives -9).
     assert result.rc == 137, "run: rc %d, stderr %r" % (result.rc, result.stderr[-500:])
-    assert "hog: 1 MiB" in result.stderr, "the hog never allocated: %r" % result.stderr[-500:]
-    assert "hog: 200 MiB" not in result.stderr
+    progress = [int(line.split()[1]) for line in result.stderr.splitlines() if line.startswith("hog: ")]
+    assert progress, "the hog never allocated: %r" % result.stderr[-500:]
+    assert progress[-1] < 32, "the hog got %d MiB past a 32 MiB limit" % progress[-1]
     assert result.stdout == ""  # it never reported success
     if is_berth():
         assert "OOM killer" in result.stderr, result.stderr[-500:]
 
     # The host goes on: a host process can still allocate and touch a lot more than the limit.
     host = bytearray(256 * MIB)
-    host[:: 4096] = b"\x01" * (len(host) // 4096)
+    host[::4096] = b"\x01" * (len(host) // 4096)
     assert sum(host[:: 1 << 20]) == 256
     del host
     assert_no_cgroup(bundle.cgroups_path)
@@ -271,6 +275,7 @@ def test_events_streams_an_oom_event(runtime, bundle, cid, ctx):
     assert_no_cgroup(bundle.cgroups_path)
 
 
+@berth_only  # berth's events ends when the container goes
 def test_events_reports_no_oom_for_a_delete(runtime, bundle, cid, ctx):
     # cgroup v1 signals the OOM eventfd when the memory cgroup is removed; that is no OOM.
     set_resources(bundle, memory={"limit": 128 * MIB})
@@ -309,6 +314,7 @@ def test_events_stats_shows_memory_of_a_container_near_its_limit(runtime, bundle
     assert_no_cgroup(bundle.cgroups_path)
 
 
+@berth_only  # the memory.soft_limit event
 def test_memory_soft_limit_warns_and_does_not_kill(runtime, bundle, cid, ctx):
     soft = 16 * MIB
     set_resources(bundle, memory={"limit": 128 * MIB, "reservation": soft})
@@ -637,9 +643,10 @@ def test_cgroup_in_every_hierarchy_and_none_after_delete(runtime, bundle, cid):
     [
         ({"cpu": {"cpus": "999"}}, ["linux.resources.cpu.cpus"]),
         ({"network": {"classID": 1048577}}, ["linux.resources.network.classID", "net_cls"]),
-        ({"memory": {"limit": 32 * MIB, "swap": 16 * MIB}}, ["linux.resources.memory"]),
+        # Refused after other limits were written: what was made until then goes too.
+        ({"memory": {"limit": 64 * MIB}, "cpu": {"cpus": "0", "mems": "9"}}, ["linux.resources.cpu.mems"]),
     ],
-    ids=["cpuset-999", "net_cls-missing", "swap-below-limit"],
+    ids=["cpuset-999", "net_cls-missing", "mems-9"],
 )
 def test_failed_create_leaves_no_cgroup(runtime, bundle, cid, resources, names):
     v1, unified = host_cgroup_mounts()
@@ -657,6 +664,7 @@ def test_failed_create_leaves_no_cgroup(runtime, bundle, cid, resources, names):
 # Cgroup managers and the default path
 
 
+@berth_only  # --cgroup-manager
 def test_cgroup_manager_disabled_creates_no_cgroup(runtime, bundle, cid):
     set_resources(bundle, pids={"limit": 50})
     bundle.set_probe("sleep", "60").save()
@@ -685,6 +693,7 @@ def test_systemd_cgroup_driver_is_refused_clearly(runtime, bundle, cid, flag):
     assert_no_cgroup(bundle.cgroups_path)
 
 
+@berth_only  # runc's default is /<id>
 def test_default_cgroups_path_is_berth_id(runtime, bundle, ctx):
     cid = "rx-" + ctx.tag  # unique on this host: /berth/<id> is shared by every run of the suite
     default_path = "/berth/" + cid
