@@ -85,7 +85,8 @@ ssize_t loop_read(int fd, void *buf, size_t len)
         return (ssize_t)done;
 }
 
-int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode)
+int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                         WriteFileFlags flags)
 {
         char tmp[256];
         _cleanup_close_ int fd = -EBADF;
@@ -98,7 +99,7 @@ int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t l
         if (fd < 0)
                 return negative_errno();
         r = loop_write(fd, data, len);
-        if (r >= 0 && fsync(fd) < 0)
+        if (r >= 0 && (flags & WRITE_FILE_SYNC) && fsync(fd) < 0)
                 r = negative_errno();
         if (r >= 0 && renameat(dirfd, tmp, dirfd, name) < 0)
                 r = negative_errno();

@@ -15,9 +15,16 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(DIR *, closedir)
 /** read_full_file_at() - read at most @max_bytes of a file into a NUL-terminated buffer (-EFBIG past it). */
 int read_full_file_at(int dirfd, const char *path, size_t max_bytes, char **ret, size_t *ret_len);
 
-/** write_file_atomic_at() - write via a temporary file, fsync, rename: readers see old or new, never half.
+typedef enum WriteFileFlags {
+        WRITE_FILE_SYNC = 1 << 0, /* fsync before the rename: survive a power cut, not only a crash */
+} WriteFileFlags;
+
+/**
+ * write_file_atomic_at() - write via a temporary file and rename: readers see old or new, never
+ * half. State under /run needs no fsync (tmpfs, gone at reboot anyway); user files get WRITE_FILE_SYNC.
  */
-int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode);
+int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                         WriteFileFlags flags);
 
 /** write_string_file() - write @s to an existing file (procfs, sysfs, cgroupfs). */
 int write_string_file(const char *path, const char *s);

@@ -35,6 +35,13 @@
                 _taken_fd_;                                                                                 \
         })
 
+/* free() that returns NULL, for "x = mfree(x)". */
+static inline void *mfree(void *p)
+{
+        free(p);
+        return NULL;
+}
+
 static inline void freep(void *p)
 {
         free(*(void **)p);

@@ -71,6 +71,13 @@ static int cgroup_mounts_read(CgroupMounts *m)
                 if (!sep || sscanf(line, "%*s %*s %*s %*s %1023s", mountpoint) != 1 ||
                     sscanf(sep + 3, "%63s %*s %1023s", fstype, superopts) != 2)
                         continue;
+                /* A later line at the same mount point is mounted over the earlier one (a tmpfs
+                 * over /sys/fs/cgroup/unified, say): what was there is no longer reachable. */
+                if (m->unified && streq(m->unified, mountpoint))
+                        m->unified = mfree(m->unified);
+                for (int c = 0; c < _CG_MAX; c++)
+                        if (m->v1[c] && streq(m->v1[c], mountpoint))
+                                m->v1[c] = mfree(m->v1[c]);
                 if (streq(fstype, "cgroup2")) {
                         if (!m->unified && !(m->unified = strdup(mountpoint)))
                                 return -ENOMEM;
@@ -159,12 +166,13 @@ Cgroup *cgroup_free(Cgroup *cg)
         return NULL;
 }
 
-static int read_controllers(const char *dir, char ***ret)
+/* The controller names listed in @dir/@file (cgroup.controllers or cgroup.subtree_control). */
+static int read_controllers(const char *dir, const char *file, char ***ret)
 {
         _cleanup_free_ char *path = NULL, *text = NULL;
         char **l = NULL;
 
-        if (asprintf(&path, "%s/cgroup.controllers", dir) < 0)
+        if (asprintf(&path, "%s/%s", dir, file) < 0)
                 return -ENOMEM;
         int r = read_full_file_at(AT_FDCWD, path, 4096, &text, NULL);
         if (r < 0)
@@ -201,8 +209,13 @@ int cgroup_new(const char *path, Cgroup **ret, BerthError *err)
         if (m.unified) {
                 if (asprintf(&cg->unified, "%s%s", m.unified, path) < 0)
                         return -ENOMEM;
-                /* What the root offers; a v1 hierarchy takes precedence for a controller. */
-                (void)read_controllers(m.unified, &avail);
+                /* What the root offers; a v1 hierarchy takes precedence for a controller. On a
+                 * hybrid host the root of the cgroup2 tree is the host's to configure: we use
+                 * only what it already hands down, and never enable more there. */
+                (void)read_controllers(m.unified,
+                                       cg->layout == CGROUP_LAYOUT_HYBRID ? "cgroup.subtree_control"
+                                                                          : "cgroup.controllers",
+                                       &avail);
                 for (int c = 0; c < _CG_MAX; c++)
                         cg->in_v2[c] = !cg->v1[c] && v2_names[c] && strv_contains(avail, v2_names[c]);
                 /* Freezing and device filtering are built into cgroup2, not controllers. */
@@ -331,17 +344,22 @@ static int enable_v2_controllers(Cgroup *cg, BerthError *err)
                 if (*s != '/' && *s != '\0')
                         continue;
                 bool last = *s == '\0';
+                bool root = (size_t)(s - p) == base_len;
                 char saved = *s;
                 *s = '\0';
                 if (last)
                         break;
-                _cleanup_strv_free_ char **avail = NULL;
+                _cleanup_strv_free_ char **avail = NULL, **enabled = NULL;
                 const char *dir = *p ? p : "/";
-                if (read_controllers(dir, &avail) >= 0) {
+                /* The hybrid root is the host's (see cgroup_new); elsewhere write only what is missing. */
+                if (!(root && cg->layout == CGROUP_LAYOUT_HYBRID) &&
+                    read_controllers(dir, "cgroup.controllers", &avail) >= 0 &&
+                    read_controllers(dir, "cgroup.subtree_control", &enabled) >= 0) {
                         char path[4200];
                         snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
                         for (int c = 0; c < _CG_MAX; c++) {
-                                if (!cg->in_v2[c] || !v2_names[c] || !strv_contains(avail, v2_names[c]))
+                                if (!cg->in_v2[c] || !v2_names[c] || !strv_contains(avail, v2_names[c]) ||
+                                    strv_contains(enabled, v2_names[c]))
                                         continue;
                                 char cmd[64];
                                 snprintf(cmd, sizeof(cmd), "+%s", v2_names[c]);

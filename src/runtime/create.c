@@ -326,29 +326,6 @@ static int parent_sync_loop(Container *c, const CreateOptions *o, int sock, pid_
         }
 }
 
-static int write_pid_file(const char *path, pid_t pid, BerthError *err)
-{
-        char buf[32], dir[PATH_MAX];
-        _cleanup_close_ int dfd = -EBADF;
-        const char *slash = strrchr(path, '/');
-        int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-
-        if (slash) {
-                if ((size_t)(slash - path) >= sizeof(dir))
-                        return -ENAMETOOLONG;
-                memcpy(dir, path, (size_t)(slash - path));
-                dir[slash - path] = '\0';
-                dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        } else
-                dfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return error_set(err, negative_errno(), "pid file \"%s\"", path);
-        int r = write_file_atomic_at(dfd, slash ? slash + 1 : path, buf, (size_t)n, 0644);
-        if (r < 0)
-                return error_set(err, r, "write pid file \"%s\"", path);
-        return 0;
-}
-
 static bool has_hooks(const OciConfig *cfg, HookKind a, HookKind b)
 {
         return cfg->n_hooks[a] > 0 || cfg->n_hooks[b] > 0;
@@ -393,7 +370,7 @@ static int spawn_and_setup(Container *c, const CreateOptions *o, char *config_te
                 r = error_set(err, negative_errno(), "open exec fifo");
                 goto out;
         }
-        r = write_file_atomic_at(c->dir_fd, CONFIG_FILE, config_text, config_len, 0600);
+        r = write_file_atomic_at(c->dir_fd, CONFIG_FILE, config_text, config_len, 0600, 0);
         if (r < 0) {
                 error_set(err, r, "save config");
                 goto out;
@@ -444,7 +421,7 @@ static int spawn_and_setup(Container *c, const CreateOptions *o, char *config_te
         if (r < 0)
                 return error_set(err, r, "write state");
         if (o->pid_file) {
-                r = write_pid_file(o->pid_file, c->init_pid, err);
+                r = pid_file_write(o->pid_file, c->init_pid, err);
                 if (r < 0)
                         return r;
         }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -195,7 +196,7 @@ int container_state_write(int dir_fd, const ContainerState *s)
         strbuf_puts(&b, "}\n");
         if (strbuf_failed(&b))
                 return -ENOMEM;
-        return write_file_atomic_at(dir_fd, STATE_FILE, b.ptr, b.len, 0600);
+        return write_file_atomic_at(dir_fd, STATE_FILE, b.ptr, b.len, 0600, 0);
 }
 
 static int dup_string(json_object *o, const char *key, char **ret)
@@ -308,4 +309,27 @@ char *container_state_to_json(const ContainerState *s, bool pretty)
         }
         strbuf_printf(&b, "%s}", pretty ? "\n" : "");
         return strbuf_steal(&b);
+}
+
+int pid_file_write(const char *path, pid_t pid, BerthError *err)
+{
+        char buf[32], dir[PATH_MAX];
+        _cleanup_close_ int dfd = -EBADF;
+        const char *slash = strrchr(path, '/');
+        int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+
+        if (slash) {
+                if ((size_t)(slash - path) >= sizeof(dir))
+                        return -ENAMETOOLONG;
+                memcpy(dir, path, (size_t)(slash - path));
+                dir[slash - path] = '\0';
+                dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        } else
+                dfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return error_set(err, negative_errno(), "pid file \"%s\"", path);
+        int r = write_file_atomic_at(dfd, slash ? slash + 1 : path, buf, (size_t)n, 0644, 0);
+        if (r < 0)
+                return error_set(err, r, "write pid file \"%s\"", path);
+        return 0;
 }

@@ -93,5 +93,8 @@ char *container_state_to_json(const ContainerState *s, bool pretty);
 /** container_status_refresh() - re-derive s->status from the process and the fifo. */
 void container_status_refresh(int dir_fd, ContainerState *s);
 
+/** pid_file_write() - write @pid to @path atomically (--pid-file of create, run and exec). */
+int pid_file_write(const char *path, pid_t pid, BerthError *err);
+
 /** proc_start_time() - start time of @pid in clock ticks, 0 if it does not exist. Sets *ret_zombie. */
 uint64_t proc_start_time(pid_t pid, bool *ret_zombie);

@@ -58,7 +58,7 @@ static int save_resources(Container *c, json_object *update, BerthError *err)
         if (r < 0)
                 return r;
         const char *out = json_object_to_json_string_ext(cfg, JSON_C_TO_STRING_PLAIN);
-        r = write_file_atomic_at(c->dir_fd, CONFIG_FILE, out, strlen(out), 0600);
+        r = write_file_atomic_at(c->dir_fd, CONFIG_FILE, out, strlen(out), 0600, 0);
         if (r < 0)
                 return error_set(err, r, "save updated config");
         return 0;

@@ -715,3 +715,16 @@ def test_default_cgroups_path_is_berth_id(runtime, bundle, ctx):
     finally:
         for d in cgroup_dirs(default_path):
             remove_cgroup_tree(d)
+
+
+def test_host_cgroup2_root_is_left_as_it_was(runtime, bundle, cid):
+    """On a hybrid host the cgroup2 root's subtree_control is the host's: berth must not enable
+    controllers there (an earlier berth wrote +hugetlb into it)."""
+    roots = [m.split()[4] for m in open("/proc/self/mountinfo") if " - cgroup2 " in m]
+    if not roots or roots[0] == "/sys/fs/cgroup":
+        pytest.skip("not a hybrid host: the cgroup2 root is the whole hierarchy")
+    control = os.path.join(roots[0], "cgroup.subtree_control")
+    before = open(control).read()
+    result = runtime("run", "--bundle", bundle.set_probe("exit", "0").save(), cid)
+    assert result.rc == 0, result.stderr
+    assert open(control).read() == before

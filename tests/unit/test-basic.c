@@ -70,7 +70,7 @@ static void test_atomic_write_and_rm_rf(void **state)
         assert_non_null(mkdtemp(dir));
         int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert_true(dfd >= 0);
-        assert_int_equal(write_file_atomic_at(dfd, "state.json", "{}", 2, 0600), 0);
+        assert_int_equal(write_file_atomic_at(dfd, "state.json", "{}", 2, 0600, WRITE_FILE_SYNC), 0);
         assert_int_equal(read_full_file_at(dfd, "state.json", 1024, &data, &len), 0);
         assert_int_equal(len, 2);
         assert_string_equal(data, "{}");
@@ -78,7 +78,7 @@ static void test_atomic_write_and_rm_rf(void **state)
         assert_int_equal(mkdirat(dfd, "sub", 0700), 0);
         int sfd = openat(dfd, "sub", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert_true(sfd >= 0);
-        assert_int_equal(write_file_atomic_at(sfd, "f", "x", 1, 0600), 0);
+        assert_int_equal(write_file_atomic_at(sfd, "f", "x", 1, 0600, 0), 0);
         close(sfd);
         close(dfd);
         assert_int_equal(rm_rf_at(AT_FDCWD, dir), 0);

@@ -405,7 +405,7 @@ static void test_load_prefixes_path(void **state)
         assert_non_null(mkdtemp(dir));
         int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert_true(dfd >= 0);
-        assert_int_equal(write_file_atomic_at(dfd, "config.json", "{\"ociVersion\": ", 15, 0600), 0);
+        assert_int_equal(write_file_atomic_at(dfd, "config.json", "{\"ociVersion\": ", 15, 0600, 0), 0);
         close(dfd);
 
         /* A trailing slash on the bundle does not double the separator. */

@@ -299,19 +299,9 @@ int verb_exec(int argc, char **argv, const GlobalOptions *g)
         if (r < 0)
                 goto fail;
         if (f.pid_file) {
-                char buf[32];
-                int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-                _cleanup_free_ char *dir = strdup(f.pid_file);
-                char *slash = dir ? strrchr(dir, '/') : NULL;
-                if (slash)
-                        *slash = '\0';
-                _cleanup_close_ int dfd =
-                        open(slash ? (*dir ? dir : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                r = dfd < 0 ? negative_errno()
-                            : write_file_atomic_at(dfd, slash ? slash + 1 : f.pid_file, buf, (size_t)n,
-                                                   0644);
+                r = pid_file_write(f.pid_file, pid, &err);
                 if (r < 0) {
-                        error_set(&err, r, "write pid file \"%s\"", f.pid_file);
+                        kill(pid, SIGKILL); /* nobody would know which process to wait for */
                         goto fail;
                 }
         }

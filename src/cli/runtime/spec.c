@@ -130,7 +130,7 @@ int verb_spec(int argc, char **argv, const GlobalOptions *g)
         _cleanup_free_ char *text = spec_render(rootless);
         if (!text)
                 return verb_fail("spec", NULL, "out of memory");
-        int r = write_file_atomic_at(dfd, "config.json", text, strlen(text), 0644);
+        int r = write_file_atomic_at(dfd, "config.json", text, strlen(text), 0644, WRITE_FILE_SYNC);
         if (r < 0) {
                 char msg[600];
                 snprintf(msg, sizeof(msg), "write \"%s/config.json\": %s", bundle, strerror(-r));
