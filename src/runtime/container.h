@@ -33,7 +33,8 @@ typedef struct CreateOptions {
         bool no_pivot;
         bool no_new_keyring;
         unsigned preserve_fds;
-        bool foreground; /* `run` without --detach: keep the terminal master for the caller */
+        bool foreground;    /* `run` without --detach: keep the terminal master for the caller */
+        char **reexec_argv; /* the runtime's own argv, to re-execute from a sealed copy (sealed-exe.h) */
 } CreateOptions;
 
 typedef struct Container {

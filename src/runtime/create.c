@@ -20,6 +20,8 @@
 #include "hooks.h"
 #include "init-args.h"
 #include "basic/log.h"
+#include "process.h"
+#include "sealed-exe.h"
 #include "sync.h"
 
 Container *container_free(Container *c)
@@ -121,6 +123,8 @@ static int validate_for_create(const OciConfig *cfg, const CreateOptions *o, Ber
 
         if (!cfg->process)
                 return error_setx(err, -EINVAL, "process: is required to create a container");
+        if (cfg->process->capabilities && process_check_capabilities(cfg->process->capabilities, err) < 0)
+                return -EOPNOTSUPP;
         if (!mnt || mnt->path)
                 return error_setx(err, -EINVAL, "linux.namespaces: a new mount namespace is required");
         if ((cfg->hostname || cfg->domainname) && (!uts || uts->path))
@@ -484,6 +488,15 @@ int container_create(int root_fd, const char *id, const CreateOptions *o, Contai
         r = validate_for_create(c->config, o, err);
         if (r < 0)
                 return r;
+        /* In a new pid namespace nothing of the container exists to reach our setup processes
+         * through /proc/PID/exe; otherwise (a shared or the host's pid namespace) enter only
+         * from a sealed copy of ourselves (CVE-2019-5736). Nothing has happened yet to undo. */
+        const OciNamespace *pidns = oci_config_find_namespace(c->config, NAMESPACE_PID);
+        if (o->reexec_argv && (!pidns || pidns->path)) {
+                r = sealed_exe_reexec(o->reexec_argv);
+                if (r < 0)
+                        return error_set(err, r, "re-execute from a sealed copy of the runtime");
+        }
         r = resolve_rootfs(c, err);
         if (r < 0)
                 return r;

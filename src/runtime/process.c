@@ -43,7 +43,7 @@ int process_prepare_privileged(const OciProcess *p, BerthError *err)
 
 static int caps_apply_bounding(const OciCapabilities *c, BerthError *err)
 {
-        for (int cap = 0; cap <= CAP_LAST_CAP; cap++) {
+        for (int cap = 0; cap < (int)cap_max_bits(); cap++) {
                 bool keep = false;
                 for (size_t i = 0; i < c->n_caps[CAP_SET_BOUNDING]; i++)
                         keep = keep || c->caps[CAP_SET_BOUNDING][i] == cap;
@@ -74,8 +74,6 @@ static int caps_apply_sets(const OciCapabilities *c, BerthError *err)
         for (size_t m = 0; m < ELEMENTSOF(map); m++)
                 for (size_t i = 0; i < c->n_caps[map[m].set]; i++) {
                         cap_value_t v = c->caps[map[m].set][i];
-                        if (v > CAP_LAST_CAP)
-                                continue; /* the kernel lacks it: reported by the caller's validation */
                         cap_set_flag(caps, map[m].flag, 1, &v, CAP_SET);
                 }
         if (cap_set_proc(caps) < 0)
@@ -95,9 +93,37 @@ static int caps_apply_sets(const OciCapabilities *c, BerthError *err)
         return 0;
 }
 
+/* The config may name capabilities newer than the running kernel (libcap knows them). */
+int process_check_capabilities(const OciCapabilities *c, BerthError *err)
+{
+        static const char *const set_names[_CAP_SET_MAX] = {"bounding", "effective", "inheritable",
+                                                            "permitted", "ambient"};
+        int max = (int)cap_max_bits();
+
+        for (int s = 0; s < _CAP_SET_MAX; s++)
+                for (size_t i = 0; i < c->n_caps[s]; i++)
+                        if (c->caps[s][i] >= max) {
+                                char *name = cap_to_name(c->caps[s][i]);
+                                error_setx(
+                                        err, -EOPNOTSUPP,
+                                        "process.capabilities.%s[%zu]: %s is not supported by this kernel "
+                                        "(it knows capabilities 0 to %d)",
+                                        set_names[s], i, name ? name : "?", max - 1);
+                                cap_free(name);
+                                return -EOPNOTSUPP;
+                        }
+        return 0;
+}
+
 int process_switch_user(const OciProcess *p, BerthError *err)
 {
         const OciCapabilities *c = p->capabilities;
+
+        if (c) {
+                int r = process_check_capabilities(c, err);
+                if (r < 0)
+                        return r;
+        }
 
         if (c) {
                 int r = caps_apply_bounding(c, err);

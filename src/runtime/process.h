@@ -18,6 +18,9 @@
  */
 int process_prepare_privileged(const OciProcess *p, BerthError *err);
 
+/** process_check_capabilities() - refuse capabilities the running kernel does not have. */
+int process_check_capabilities(const OciCapabilities *c, BerthError *err);
+
 /**
  * process_switch_user() - groups, gid and uid, keeping exactly the configured capabilities.
  */

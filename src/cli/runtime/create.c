@@ -140,6 +140,7 @@ int verb_create(int argc, char **argv, const GlobalOptions *g)
         if (parse_create_flags(argc, argv, false, &f) != 0)
                 return 1;
         f.opts.cgroup_manager = g->cgroup_manager;
+        f.opts.reexec_argv = g->argv;
         root_fd = open_root(g, "create", f.id);
         if (root_fd < 0)
                 return 1;
@@ -160,6 +161,7 @@ int verb_run(int argc, char **argv, const GlobalOptions *g)
         if (parse_create_flags(argc, argv, true, &f) != 0)
                 return 1;
         f.opts.cgroup_manager = g->cgroup_manager;
+        f.opts.reexec_argv = g->argv;
         root_fd = open_root(g, "run", f.id);
         if (root_fd < 0)
                 return 1;

@@ -17,6 +17,7 @@
 #include "basic/log.h"
 #include "basic/strv.h"
 #include "runtime/exec.h"
+#include "runtime/sealed-exe.h"
 #include "verbs.h"
 
 typedef struct ExecFlags {
@@ -281,6 +282,12 @@ int verb_exec(int argc, char **argv, const GlobalOptions *g)
                 return 1;
         id = argv[optind];
         char **args = argv + optind + 1;
+        /* exec always enters a populated container: only from a sealed copy (CVE-2019-5736). */
+        r = sealed_exe_reexec(g->argv);
+        if (r < 0) {
+                error_set(&err, r, "re-execute from a sealed copy of the runtime");
+                goto fail;
+        }
         if ((root_fd = open_root(g, "exec", id)) < 0)
                 return 1;
         r = container_open(root_fd, id, LOCK_SH, &c, &err);

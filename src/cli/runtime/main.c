@@ -88,7 +88,7 @@ int open_root(const GlobalOptions *g, const char *verb, const char *id)
 
 int main(int argc, char **argv)
 {
-        GlobalOptions g = {.root = "/run/berth"};
+        GlobalOptions g = {.root = "/run/berth", .argv = argv};
         const char *log_path = NULL;
         LogFormat log_format = LOG_FORMAT_TEXT;
         enum {

@@ -10,6 +10,7 @@ typedef struct GlobalOptions {
         const char *root;
         bool debug;
         int cgroup_manager; /* CgroupManager */
+        char **argv;        /* as the runtime was started, for sealed_exe_reexec() */
         bool rootless;
 } GlobalOptions;
 
