@@ -13,6 +13,7 @@
 #include "basic/error.h"
 #include "oci/config.h"
 #include "cgroup/cgroup.h"
+#include "seccomp.h"
 #include "state.h"
 
 typedef enum CgroupManager {
@@ -49,6 +50,7 @@ typedef struct Container {
         ContainerState *state;
         Cgroup *cgroup; /* NULL when cgroups are disabled */
         CgroupResources *resources;
+        SeccompPlan *seccomp; /* linux.seccomp compiled, NULL for none */
 } Container;
 
 Container *container_free(Container *c);

@@ -22,6 +22,7 @@
 #include "basic/log.h"
 #include "process.h"
 #include "sealed-exe.h"
+#include "seccomp.h"
 #include "sync.h"
 
 Container *container_free(Container *c)
@@ -35,6 +36,7 @@ Container *container_free(Container *c)
         container_state_free(c->state);
         cgroup_free(c->cgroup);
         cgroup_resources_free(c->resources);
+        seccomp_plan_free(c->seccomp);
         safe_close(c->dir_fd);
         safe_close(c->console_master);
         free(c);
@@ -274,6 +276,20 @@ static int handle_console(Container *c, const CreateOptions *o, int master, Bert
         return 0;
 }
 
+/* linux.seccomp.listenerPath: the init's listener fd and the state go to the seccomp agent. */
+static int forward_seccomp_fd(Container *c, int fd, BerthError *err)
+{
+        _cleanup_close_ int listener = fd;
+        _cleanup_free_ char *state = NULL;
+
+        if (!c->seccomp || c->init_pid <= 0)
+                return error_setx(err, -EPROTO, "unexpected seccomp listener fd from container setup");
+        state = state_json_for(c, c->init_pid, CONTAINER_CREATING);
+        if (!state)
+                return -ENOMEM;
+        return seccomp_listener_send(c->seccomp, listener, c->init_pid, state, err);
+}
+
 /* Drive the child through setup. Returns when the init reports READY. */
 static int parent_sync_loop(Container *c, const CreateOptions *o, int sock, pid_t stage1, BerthError *err)
 {
@@ -316,6 +332,11 @@ static int parent_sync_loop(Container *c, const CreateOptions *o, int sock, pid_
                 case SYNC_CONSOLE:
                         r = handle_console(c, o, msg->fd, err);
                         break;
+                case SYNC_SECCOMP_FD:
+                        r = forward_seccomp_fd(c, msg->fd, err);
+                        if (r < 0)
+                                return r;
+                        break;
                 case SYNC_READY:
                         return 0;
                 case SYNC_ERROR:
@@ -346,6 +367,7 @@ static int spawn_and_setup(Container *c, const CreateOptions *o, char *config_te
                 .preserve_fds = o->preserve_fds,
                 .run_hooks_in_runtime = has_hooks(c->config, HOOK_PRESTART, HOOK_CREATE_RUNTIME),
                 .need_state_json = has_hooks(c->config, HOOK_CREATE_CONTAINER, HOOK_START_CONTAINER),
+                .seccomp = c->seccomp,
         };
         int sp[2] = {-EBADF, -EBADF};
         _cleanup_close_ int sock = -EBADF, fifo = -EBADF;
@@ -497,6 +519,10 @@ int container_create(int root_fd, const char *id, const CreateOptions *o, Contai
                 if (r < 0)
                         return error_set(err, r, "re-execute from a sealed copy of the runtime");
         }
+        /* Parsed and compiled here, before anything exists; the init only installs it. */
+        r = seccomp_config_parse(c->config->linux_.seccomp, "linux.seccomp", &c->seccomp, err);
+        if (r < 0)
+                return r;
         r = resolve_rootfs(c, err);
         if (r < 0)
                 return r;

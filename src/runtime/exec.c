@@ -21,6 +21,7 @@
 #include "console.h"
 #include "exec.h"
 #include "process.h"
+#include "seccomp.h"
 #include "sync.h"
 
 static bool same_namespace(pid_t pid, const char *name)
@@ -72,13 +73,19 @@ _noreturn_ static void exec_child(const Container *c, const OciProcess *p, unsig
                 r = error_set(&err, negative_errno(), "setsid");
                 goto fail;
         }
+        /* The container's filter applies to exec'd processes too (runc); a listener fd goes
+         * over our sync socket, which stays open until execve(). */
+        SeccompStage sc = seccomp_plan_stage(c->seccomp, p->no_new_privileges, true);
         r = process_prepare_privileged(p, &err);
         if (r >= 0)
                 r = process_find_executable(p, &exe, &err);
+        if (r >= 0 && sc == SECCOMP_STAGE_BEFORE_USER)
+                r = seccomp_plan_load(c->seccomp, sock, &err);
         if (r >= 0)
                 r = process_switch_user(p, &err);
         if (r >= 0)
-                r = process_exec(p, exe, preserve_fds, &err);
+                r = process_exec(p, exe, preserve_fds, sc == SECCOMP_STAGE_BEFORE_EXEC ? c->seccomp : NULL,
+                                 sock, &err);
 fail:
         (void)sync_send(sock, SYNC_EXEC_FAILED, r, error_message(&err, r), -EBADF);
         _exit(127);
@@ -121,6 +128,7 @@ int container_exec(Container *c, const OciProcess *p, const ExecOptions *o, pid_
 {
         _cleanup_close_ int pidfd = -EBADF, sock = -EBADF, master = -EBADF;
         _cleanup_free_ SyncMsg *msg = malloc(sizeof(SyncMsg));
+        _cleanup_close_ int seccomp_fd = -EBADF;
         int sp[2], r;
         pid_t pid = 0;
 
@@ -134,6 +142,9 @@ int container_exec(Container *c, const OciProcess *p, const ExecOptions *o, pid_
         pidfd = (int)syscall(SYS_pidfd_open, c->init_pid, 0);
         if (pidfd < 0 || proc_start_time(c->init_pid, NULL) != c->state->pid_start_time)
                 return error_setx(err, -ESRCH, "container \"%s\" is not running", c->id);
+        if (!c->seccomp &&
+            (r = seccomp_config_parse(c->config->linux_.seccomp, "linux.seccomp", &c->seccomp, err)) < 0)
+                return r;
         int flags = namespace_flags_to_join(c);
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
                 return error_set(err, negative_errno(), "socketpair");
@@ -177,6 +188,9 @@ int container_exec(Container *c, const OciProcess *p, const ExecOptions *o, pid_
                                         break;
                         } else
                                 master = msg->fd;
+                } else if (msg->type == SYNC_SECCOMP_FD) {
+                        safe_close(seccomp_fd);
+                        seccomp_fd = msg->fd; /* sent once the pid is known, below */
                 } else {
                         safe_close(msg->fd);
                         r = error_setx(err, msg->value < 0 ? (int)msg->value : -EIO, "%s", msg->payload);
@@ -194,6 +208,15 @@ int container_exec(Container *c, const OciProcess *p, const ExecOptions *o, pid_
         }
         if (pid <= 0)
                 return error_setx(err, -EPROTO, "exec setup did not report a pid");
+        if (seccomp_fd >= 0) {
+                _cleanup_free_ char *state = container_state_to_json(c->state, false);
+                r = state ? seccomp_listener_send(c->seccomp, seccomp_fd, pid, state, err) : -ENOMEM;
+                if (r < 0) {
+                        kill(pid, SIGKILL); /* the spec: failing to reach the listener is an error */
+                        waitpid(pid, NULL, 0);
+                        return r;
+                }
+        }
         *ret_pid = pid;
         *ret_master = TAKE_FD(master);
         return 0;

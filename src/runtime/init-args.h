@@ -18,4 +18,5 @@ struct InitArgs {
         bool no_pivot;
         bool no_new_keyring;
         unsigned preserve_fds;
+        const SeccompPlan *seccomp; /* NULL: no filter */
 };

@@ -26,6 +26,7 @@
 #include "init-args.h"
 #include "process.h"
 #include "rootfs.h"
+#include "seccomp.h"
 #include "sync.h"
 
 #ifndef KEYCTL_JOIN_SESSION_KEYRING
@@ -239,6 +240,10 @@ _noreturn_ static void init_stage2(InitArgs *a)
         if (!a->no_new_keyring && syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 &&
             errno != ENOSYS && errno != EACCES && errno != EPERM)
                 fail(sock, &err, error_set(&err, negative_errno(), "create session keyring"));
+        /* With a listener the filter goes on now, while `create` can still take its fd. */
+        SeccompStage sc = seccomp_plan_stage(a->seccomp, p->no_new_privileges, false);
+        if (sc == SECCOMP_STAGE_BEFORE_READY && (r = seccomp_plan_load(a->seccomp, sock, &err)) < 0)
+                fail(sock, &err, r);
 
         r = sync_send(sock, SYNC_READY, 0, NULL, -EBADF);
         if (r >= 0)
@@ -275,10 +280,13 @@ _noreturn_ static void init_stage2(InitArgs *a)
                         goto exec_failed;
                 safe_close(slave);
         }
+        if (sc == SECCOMP_STAGE_BEFORE_USER && (r = seccomp_plan_load(a->seccomp, -EBADF, &err)) < 0)
+                goto exec_failed;
         r = process_switch_user(p, &err);
         if (r < 0)
                 goto exec_failed;
-        r = process_exec(p, exe, a->preserve_fds, &err);
+        r = process_exec(p, exe, a->preserve_fds, sc == SECCOMP_STAGE_BEFORE_EXEC ? a->seccomp : NULL,
+                         -EBADF, &err);
 exec_failed:
         dprintf(STDERR_FILENO, "berth-runtime: %s\n", error_message(&err, r));
         _exit(127);

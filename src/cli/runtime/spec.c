@@ -12,6 +12,7 @@
 
 #include "basic/fileio.h"
 #include "basic/strbuf.h"
+#include "runtime/seccomp.h"
 #include "verbs.h"
 
 static const char spec_head[] =
@@ -180,13 +181,15 @@ int verb_features(int argc, char **argv, const GlobalOptions *g)
                 &b,
                 "],\n"
                 "    \"cgroup\": {\"v1\": true, \"v2\": true, \"systemd\": false, \"systemdUser\": false},\n"
-                "    \"seccomp\": {\"enabled\": false},\n"
-                "    \"apparmor\": {\"enabled\": false},\n"
-                "    \"selinux\": {\"enabled\": false},\n"
-                "    \"mountExtensions\": {\"idmap\": {\"enabled\": false}}\n"
-                "  },\n"
-                "  \"annotations\": {\"org.opencontainers.runc.checkpoint.enabled\": \"false\"}\n"
-                "}\n");
+                "    \"seccomp\": ");
+        seccomp_features_write(&b);
+        strbuf_puts(&b, ",\n"
+                        "    \"apparmor\": {\"enabled\": false},\n"
+                        "    \"selinux\": {\"enabled\": false},\n"
+                        "    \"mountExtensions\": {\"idmap\": {\"enabled\": false}}\n"
+                        "  },\n"
+                        "  \"annotations\": {\"org.opencontainers.runc.checkpoint.enabled\": \"false\"}\n"
+                        "}\n");
         if (strbuf_failed(&b))
                 return verb_fail("features", NULL, "out of memory");
         fputs(b.ptr, stdout);
