@@ -7,7 +7,7 @@ look at the containers from inside with the static helper `berth-probe`.
 Environment:
   BERTH_RUNTIME    the runtime under test (default: <repo>/build/berth-runtime). Point it at
                    /usr/sbin/runc to check the tests themselves against a reference runtime.
-  BERTH_BUILD_DIR  the meson build dir holding tests/helpers/berth-probe (default: <repo>/build).
+  BERTH_BUILD_DIR  the meson build dir holding berth-runtime and tests/helpers/berth-probe (default: <repo>/build).
   BERTH_MUST_WORK  when 1, a missing prerequisite fails the suite instead of skipping it.
 
 Every test gets its own directory (bundles, the runtime's --root, captured output). After each
@@ -32,8 +32,8 @@ import time
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-RUNTIME = os.path.abspath(os.environ.get("BERTH_RUNTIME") or os.path.join(REPO, "build", "berth-runtime"))
 BUILD_DIR = os.path.abspath(os.environ.get("BERTH_BUILD_DIR") or os.path.join(REPO, "build"))
+RUNTIME = os.path.abspath(os.environ.get("BERTH_RUNTIME") or os.path.join(BUILD_DIR, "berth-runtime"))
 PROBE = os.path.join(BUILD_DIR, "tests", "helpers", "berth-probe")
 BUSYBOX = "/bin/busybox"
 MUST_WORK = os.environ.get("BERTH_MUST_WORK") == "1"
