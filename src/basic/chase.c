@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 
 #include "chase.h"
@@ -185,6 +187,34 @@ int chase_in_root_create(int root_fd, const char *path, ChaseCreate what)
 bool path_is_safe_relative_component(const char *name)
 {
         return *name && !streq(name, ".") && !streq(name, "..") && !strchr(name, '/');
+}
+
+/* The inode number of every procfs instance's root directory. */
+#define PROC_ROOT_INO 1
+
+int procfs_open(const char *path, int open_flags)
+{
+        _cleanup_close_ int proc = -EBADF;
+        struct statfs sf;
+        struct stat st;
+        struct open_how how = {
+                .flags = (uint64_t)(open_flags | O_CLOEXEC),
+                .resolve = RESOLVE_BENEATH | RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS,
+        };
+        int fd;
+
+        proc = open("/proc", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (proc < 0)
+                return negative_errno();
+        if (fstatfs(proc, &sf) < 0 || fstat(proc, &st) < 0)
+                return negative_errno();
+        if (sf.f_type != PROC_SUPER_MAGIC || st.st_ino != PROC_ROOT_INO)
+                return -EMEDIUMTYPE;
+        /* No fallback without openat2(): berth needs setns() on a pidfd (Linux 5.8) anyway. */
+        do
+                fd = (int)syscall(SYS_openat2, proc, path, &how, sizeof(how));
+        while (fd < 0 && errno == EAGAIN);
+        return fd < 0 ? negative_errno() : fd;
 }
 
 const char *fd_proc_path(int fd, char buf[static 32])

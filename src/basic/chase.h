@@ -35,5 +35,16 @@ int chase_in_root_create(int root_fd, const char *path, ChaseCreate what);
 /** path_is_safe_relative_component() - a single name, not "." or "..", no "/". */
 bool path_is_safe_relative_component(const char *name);
 
+/**
+ * procfs_open() - open @path ("sys/kernel/shmmax", "self/fd", relative to /proc) in the procfs
+ * mounted at /proc, with @open_flags (O_CLOEXEC added). /proc must be the root of a procfs, and
+ * the walk may not cross a mount point or follow a magic link, nor leave /proc: a fake procfs, a
+ * bind mount over a procfs file, or a symlink in its place cannot redirect what the runtime reads
+ * or writes there (CVE-2019-16884, CVE-2025-52881). Plain symlinks inside procfs ("self") are
+ * followed. Returns the fd, -EMEDIUMTYPE when /proc is not a procfs root, -EXDEV when a mount is
+ * in the way, or another -errno.
+ */
+int procfs_open(const char *path, int open_flags);
+
 /** fd_proc_path() - "/proc/self/fd/N" for mounting onto a resolved fd. */
 const char *fd_proc_path(int fd, char buf[static 32]);

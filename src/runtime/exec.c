@@ -18,6 +18,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
+#include "basic/fileio.h"
 #include "console.h"
 #include "exec.h"
 #include "process.h"
@@ -98,6 +99,12 @@ _noreturn_ static void exec_stage1(const Container *c, const OciProcess *p, unsi
         SyncMsg *msg = malloc(sizeof(SyncMsg));
 
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        /* None of the runtime's fds (its --root and state directories, the signalfd, the log) may
+         * enter the container: the child forked below is visible there from birth, and a container
+         * with CAP_SYS_PTRACE could open them through /proc/PID/fd/N (CVE-2016-9962,
+         * CVE-2024-21626). The process gets stdio and --preserve-fds only. */
+        int keep[] = {sock, pidfd};
+        close_all_fds_except(3 + (int)preserve_fds, keep, ELEMENTSOF(keep));
         /* Wait until the runtime has moved us into the container's cgroup. */
         if (!msg || (c->cgroup && sync_expect(sock, SYNC_GO, msg, &err) < 0))
                 _exit(1);

@@ -1,15 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <linux/close_range.h>
 #include <sys/syscall.h>
 
+#include "basic/chase.h"
 #include "basic/fileio.h"
 #include "basic/strv.h"
 #include "process.h"
@@ -20,23 +21,33 @@ int process_prepare_privileged(const OciProcess *p, BerthError *err)
                 struct rlimit rl = {.rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard};
                 if (setrlimit(p->rlimits[i].resource, &rl) < 0) {
                         int r = negative_errno();
-                        if (r == -EPERM)
+                        struct rlimit own;
+                        if (r == -EPERM && getrlimit(p->rlimits[i].resource, &own) == 0)
                                 return error_setx(
                                         err, r,
-                                        "process.rlimits[%zu]: setting hard limit %llu is not permitted "
-                                        "(above the runtime's own hard limit, needs CAP_SYS_RESOURCE)",
-                                        i, (unsigned long long)p->rlimits[i].hard);
+                                        "process.rlimits[%zu]: hard limit %llu is above the runtime's "
+                                        "own hard limit %llu, and raising it needs CAP_SYS_RESOURCE",
+                                        i, (unsigned long long)p->rlimits[i].hard,
+                                        (unsigned long long)own.rlim_max);
                         return error_set(err, r, "process.rlimits[%zu]: setrlimit", i);
                 }
         }
         if (p->has_oom_score_adj) {
                 char v[32];
                 snprintf(v, sizeof(v), "%d", p->oom_score_adj);
-                int r = write_string_file("/proc/self/oom_score_adj", v);
+                /* Into procfs itself, not through whatever the container mounted over it (exec
+                 * enters a running container; CVE-2025-52881). */
+                _cleanup_close_ int fd = procfs_open("self/oom_score_adj", O_WRONLY | O_NOCTTY);
+                int r = fd;
+                if (fd >= 0)
+                        r = write(fd, v, strlen(v)) < 0 ? negative_errno() : 0;
                 if (r < 0)
-                        return error_set(
-                                err, r, "process.oomScoreAdj: set %d%s", p->oom_score_adj,
-                                r == -EACCES || r == -EPERM ? " (lowering it needs CAP_SYS_RESOURCE)" : "");
+                        return error_set(err, r, "process.oomScoreAdj: set %d%s", p->oom_score_adj,
+                                         r == -EACCES || r == -EPERM
+                                                 ? " (lowering it needs CAP_SYS_RESOURCE)"
+                                         : r == -EMEDIUMTYPE || r == -EXDEV
+                                                 ? " (/proc/self/oom_score_adj is not procfs's own)"
+                                                 : "");
         }
         return 0;
 }
@@ -188,26 +199,56 @@ int process_find_executable(const OciProcess *p, char **ret_path, BerthError *er
         return 0;
 }
 
-static int close_inherited_fds(unsigned preserve_fds)
+/* CVE-2024-21626: every fd but stdio, the --preserve-fds and the sync socket is closed before the
+ * cwd and the program's path are resolved. CLOEXEC alone would close them only once execve() had
+ * walked the path, so chdir("/proc/self/fd/N") or a program "/proc/self/fd/N/../../bin/sh" would
+ * reach the host through the runtime's own fds (its --root and state directories, in `exec`).
+ * The sync socket (CLOEXEC) leads nowhere as a path. */
+static void close_inherited_fds(unsigned preserve_fds, int sync_fd)
 {
         unsigned first = 3 + preserve_fds;
-        /* CLOEXEC rather than close: the fds we still need until execve() stay valid. */
-        if (syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0)
-                return 0;
+        bool closed;
+
+        if (sync_fd >= (int)first)
+                closed = (sync_fd == (int)first || syscall(SYS_close_range, first, sync_fd - 1, 0) == 0) &&
+                         syscall(SYS_close_range, sync_fd + 1, ~0U, 0) == 0;
+        else
+                closed = syscall(SYS_close_range, first, ~0U, 0) == 0;
+        if (closed)
+                return;
+        /* close_range() refused: an old kernel, or a seccomp filter loaded before the user switch. */
         for (int fd = (int)first; fd < 65536; fd++)
-                fcntl(fd, F_SETFD, FD_CLOEXEC);
+                if (fd != sync_fd)
+                        close(fd);
+}
+
+/* The cwd must lie inside the container's root. Reached through an fd (one of --preserve-fds, or
+ * a magic link), it may not: the kernel's getcwd() then reports it "(unreachable)" (CVE-2024-21626). */
+static int check_cwd_in_root(const char *cwd, BerthError *err)
+{
+        char buf[PATH_MAX];
+
+        if (syscall(SYS_getcwd, buf, sizeof(buf)) < 0)
+                return error_set(err, negative_errno(), "process.cwd: \"%s\"", cwd);
+        if (buf[0] != '/')
+                return error_setx(err, -EPERM, "process.cwd: \"%s\" is outside the container's root", cwd);
         return 0;
 }
 
 int process_exec(const OciProcess *p, const char *path, unsigned preserve_fds, const SeccompPlan *seccomp,
                  int sync_fd, BerthError *err)
 {
+        close_inherited_fds(preserve_fds, sync_fd);
         if (p->cwd && chdir(p->cwd) < 0)
                 return error_set(err, negative_errno(), "process.cwd: chdir to \"%s\"", p->cwd);
+        if (p->cwd) {
+                int r = check_cwd_in_root(p->cwd, err);
+                if (r < 0)
+                        return r;
+        }
         if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return error_set(err, negative_errno(), "set no_new_privs");
         umask(p->user.has_umask ? p->user.umask : 0022);
-        close_inherited_fds(preserve_fds);
         /* Last, so that the profile only has to allow execve() itself (runc's order). */
         if (seccomp) {
                 int r = seccomp_plan_load(seccomp, sync_fd, err);

@@ -34,9 +34,10 @@ int process_switch_user(const OciProcess *p, BerthError *err);
 int process_find_executable(const OciProcess *p, char **ret_path, BerthError *err);
 
 /**
- * process_exec() - cwd, no_new_privs, umask, close inherited fds (keeping 0-2 and
- * @preserve_fds more), the seccomp filter @seccomp if not NULL (SECCOMP_STAGE_BEFORE_EXEC; a
- * listener fd goes to the runtime over @sync_fd), then execve(). Returns only on failure.
+ * process_exec() - close inherited fds (keeping 0-2, @preserve_fds more and @sync_fd), cwd (which
+ * must lie inside the container's root), no_new_privs, umask, the seccomp filter @seccomp if not NULL
+ * (SECCOMP_STAGE_BEFORE_EXEC; a listener fd goes to the runtime over @sync_fd), then execve(). Returns only
+ * on failure.
  */
 int process_exec(const OciProcess *p, const char *path, unsigned preserve_fds, const SeccompPlan *seccomp,
                  int sync_fd, BerthError *err);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "basic/chase.h"
 #include "basic/error.h"
 #include "basic/fileio.h"
 #include "basic/strbuf.h"
@@ -86,6 +87,55 @@ static void test_atomic_write_and_rm_rf(void **state)
         assert_int_equal(stat(dir, &st), -1);
 }
 
+/* Symlinks to "/", with "..", and chained: all resolve inside the root (CVE-2021-30465). */
+static void test_chase_stays_in_root(void **state)
+{
+        char dir[] = "/tmp/berth-unit-XXXXXX";
+        struct stat want, got;
+
+        assert_non_null(mkdtemp(dir));
+        int root = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        assert_true(root >= 0);
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(dfd >= 0);
+        assert_int_equal(mkdirat(dfd, "etc", 0755), 0);
+        assert_int_equal(symlinkat("/", dfd, "abs"), 0);
+        assert_int_equal(symlinkat("../../../../../../../..", dfd, "up"), 0);
+        assert_int_equal(symlinkat("up/abs/up/etc", dfd, "chain"), 0);
+        assert_int_equal(fstatat(dfd, "etc", &want, 0), 0);
+        const char *const paths[] = {"/abs/etc", "up/etc", "/chain", "/../../etc", "/etc/../../etc"};
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++) {
+                int fd = chase_in_root(root, paths[i], O_PATH);
+                assert_true(fd >= 0);
+                assert_int_equal(fstat(fd, &got), 0);
+                assert_true(got.st_dev == want.st_dev && got.st_ino == want.st_ino);
+                close(fd);
+        }
+        /* What is missing is created under the root, however the path climbs. */
+        int fd = chase_in_root_create(root, "/up/abs/made/sub", CHASE_CREATE_DIR);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(fstatat(dfd, "made/sub", &got, AT_SYMLINK_NOFOLLOW), 0);
+        assert_true(S_ISDIR(got.st_mode));
+        close(dfd);
+        close(root);
+        assert_int_equal(rm_rf_at(AT_FDCWD, dir), 0);
+}
+
+/* procfs_open() stays in /proc's procfs: no way out by "..", nor by a magic link. */
+static void test_procfs_open(void **state)
+{
+        int fd = procfs_open("self/status", O_RDONLY);
+        assert_true(fd >= 0);
+        close(fd);
+        fd = procfs_open("self/fd", O_PATH | O_DIRECTORY);
+        assert_true(fd >= 0);
+        close(fd);
+        assert_int_equal(procfs_open("../etc/passwd", O_RDONLY), -EXDEV);
+        assert_int_equal(procfs_open("self/root/etc/passwd", O_RDONLY), -ELOOP);
+        assert_int_equal(procfs_open("self/cwd", O_PATH), -ELOOP);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -94,6 +144,8 @@ int main(void)
                 cmocka_unit_test(test_strv_env),
                 cmocka_unit_test(test_error_keeps_innermost),
                 cmocka_unit_test(test_atomic_write_and_rm_rf),
+                cmocka_unit_test(test_chase_stays_in_root),
+                cmocka_unit_test(test_procfs_open),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -220,8 +220,11 @@ static int apply_overrides(OciProcess *p, ExecFlags *f, char **args, BerthError 
                         return error_setx(err, -EINVAL, "--cap: unknown capability \"%s\"", *name);
                 if (!p->capabilities && !(p->capabilities = calloc(1, sizeof(OciCapabilities))))
                         return -ENOMEM;
+                /* Not inheritable (nor ambient), as runc since CVE-2022-29162: an inheritable
+                 * capability passes on to any program whose file capabilities name it. */
                 for (CapabilitySet s = 0; s < _CAP_SET_MAX; s++)
-                        if (s != CAP_SET_AMBIENT && add_cap(p->capabilities, s, v) < 0)
+                        if (s != CAP_SET_AMBIENT && s != CAP_SET_INHERITABLE &&
+                            add_cap(p->capabilities, s, v) < 0)
                                 return -ENOMEM;
         }
         if (f->no_new_privs)
