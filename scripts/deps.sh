@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what berth needs to build and test, on Debian 12, only if missing (idempotent).
-# Usage: scripts/deps.sh [--bench]   (--bench adds the peers benchmarks compare against)
+# Usage: scripts/deps.sh [--bench|--fuzz]   (--bench adds the peers benchmarks compare against,
+# --fuzz the clang and libFuzzer that tests/fuzz/build.sh needs)
 set -euo pipefail
 
 packages=(
@@ -11,6 +12,9 @@ packages=(
 )
 if [[ "${1:-}" == "--bench" ]]; then
         packages+=(crun runc hyperfine time)
+fi
+if [[ "${1:-}" == "--fuzz" ]]; then
+        packages+=(clang libclang-rt-14-dev) # libFuzzer is in libclang-rt
 fi
 
 missing=()

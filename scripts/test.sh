@@ -60,6 +60,13 @@ else
         count 0 1
 fi
 
+step "fuzz corpora replayed under ASan+UBSan (tests/fuzz)"
+replays=("$asan"/tests/fuzz/replay-*)
+[[ -x "${replays[0]}" ]] || { echo "no replay binaries in $asan/tests/fuzz"; count 0 1; }
+for t in "${replays[@]}"; do
+        [[ -x "$t" && ! "$t" == *.p ]] && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 run_tap "$t"
+done
+
 step "system tests (pytest, as root)"
 out=$(BERTH_BUILD_DIR="$PWD/$build" "$py" -m pytest -q -p no:cacheprovider tests/system 2>&1)
 echo "$out" | tail -40
