@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run every libFuzzer target built by tests/fuzz/build.sh for a while, each on its corpus and the
 # dictionary. New inputs go to BUILD_DIR/fuzz/corpus-NAME, not to the tree; --merge then adds those
-# that reach new edges to tests/fuzz/corpora/NAME (commit them, but keep the two corpora under 300
+# that reach new edges to tests/fuzz/corpora/NAME (commit them, but keep the corpora under 300
 # files and 2 MB together: every file is a test case of `make test`). Crashes are written to
 # BUILD_DIR/fuzz/crash-* (leaks to leak-*): fix the bug and add the input to the corpus.
 # Usage: tests/fuzz/run.sh [--merge] [BUILD_DIR [SECONDS]]   (defaults: build-fuzz, 60)
@@ -14,7 +14,7 @@ if [[ "${1:-}" == "--merge" ]]; then
 fi
 build=${1:-build-fuzz}
 seconds=${2:-60}
-targets=(config resources)
+targets=(config resources sched)
 out="$build/fuzz"
 mkdir -p "$out"
 failed=0
