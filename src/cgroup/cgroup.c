@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -434,6 +435,16 @@ int cgroup_apply(Cgroup *cg, const CgroupResources *r, bool update, BerthError *
         k = check_available(cg, r, err);
         if (k < 0)
                 return k;
+        if (update && r->check_before_update && r->has_memory_limit && r->memory_limit > 0) {
+                uint64_t usage;
+                const char *file = cg->v1[CG_MEMORY] ? "memory.usage_in_bytes" : "memory.current";
+                if (cgroup_read_u64(cg, CG_MEMORY, file, &usage) >= 0 && usage > (uint64_t)r->memory_limit)
+                        return error_setx(err, -EBUSY,
+                                          "linux.resources.memory.limit: %" PRId64
+                                          " is below the current usage of %" PRIu64
+                                          " bytes (checkBeforeUpdate)",
+                                          r->memory_limit, usage);
+        }
         if (cg->layout != CGROUP_LAYOUT_V2) {
                 k = cgroup_v1_apply(cg, r, update, err);
                 if (k < 0)

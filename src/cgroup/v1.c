@@ -54,16 +54,6 @@ static int v1_memory(Cgroup *cg, const CgroupResources *r, bool update, BerthErr
 
         if (!cg_served_by_v1(cg, CG_MEMORY))
                 return 0;
-        if (update && r->check_before_update && r->has_memory_limit && r->memory_limit > 0) {
-                uint64_t usage;
-                if (cgroup_read_u64(cg, CG_MEMORY, "memory.usage_in_bytes", &usage) >= 0 &&
-                    usage > (uint64_t)r->memory_limit)
-                        return error_setx(err, -EBUSY,
-                                          "linux.resources.memory.limit: %" PRId64
-                                          " is below the current usage of %" PRIu64
-                                          " bytes (checkBeforeUpdate)",
-                                          r->memory_limit, usage);
-        }
         /* The memsw limit must stay >= the memory limit at every step: raise swap first when
          * growing, the memory limit first when shrinking (runc does the same dance). */
         bool swap_first = false;

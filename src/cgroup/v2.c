@@ -53,16 +53,6 @@ static int v2_memory(Cgroup *cg, const CgroupResources *r, bool update, BerthErr
 
         if (!cg_served_by_v2(cg, CG_MEMORY))
                 return 0;
-        if (update && r->check_before_update && r->has_memory_limit && r->memory_limit > 0) {
-                uint64_t usage;
-                if (cgroup_read_u64(cg, CG_MEMORY, "memory.current", &usage) >= 0 &&
-                    usage > (uint64_t)r->memory_limit)
-                        return error_setx(err, -EBUSY,
-                                          "linux.resources.memory.limit: %" PRId64
-                                          " is below the current usage of %" PRIu64
-                                          " bytes (checkBeforeUpdate)",
-                                          r->memory_limit, usage);
-        }
         if (r->has_memory_swap) {
                 int64_t swap = -1;
                 if ((k = v2_swap_value(r, cg, &swap, err)) < 0)

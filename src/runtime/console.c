@@ -6,6 +6,7 @@
 #include <sys/un.h>
 #include <termios.h>
 
+#include "basic/socket-util.h"
 #include "console.h"
 
 int console_create(unsigned rows, unsigned cols, int *ret_master, int *ret_slave, BerthError *err)
@@ -48,34 +49,13 @@ int console_make_controlling(int slave, BerthError *err)
 
 int console_send_to_socket(const char *path, int master, BerthError *err)
 {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         _cleanup_close_ int s = -EBADF;
-        char name[] = "/dev/ptmx";
-
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return error_setx(err, -ENAMETOOLONG, "console socket \"%s\": path too long", path);
-        strcpy(sa.sun_path, path);
-        s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (s < 0)
-                return error_set(err, negative_errno(), "console socket: socket");
-        if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-                return error_set(err, negative_errno(), "connect to console socket \"%s\"", path);
-
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } control = {0};
-        struct iovec iov = {.iov_base = name, .iov_len = sizeof(name) - 1};
-        struct msghdr mh = {.msg_iov = &iov,
-                            .msg_iovlen = 1,
-                            .msg_control = control.buf,
-                            .msg_controllen = sizeof(control.buf)};
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &master, sizeof(int));
-        if (sendmsg(s, &mh, MSG_NOSIGNAL) < 0)
-                return error_set(err, negative_errno(), "send pty to console socket \"%s\"", path);
+        int r = socket_connect_unix(path, &s);
+        if (r < 0)
+                return error_set(err, r, "connect to console socket \"%s\"", path);
+        /* runc sends the name of the master along with it; clients ignore it. */
+        r = socket_send_all_with_fd(s, "/dev/ptmx", strlen("/dev/ptmx"), master);
+        if (r < 0)
+                return error_set(err, r, "send pty to console socket \"%s\"", path);
         return 0;
 }

@@ -95,6 +95,12 @@ int container_update(int root_fd, const char *id, const char *resources_json, Be
 /** container_open_cgroup() - the container's cgroup from its state (NULL if it has none). */
 int container_open_cgroup(Container *c, BerthError *err);
 
+/**
+ * container_cgroup_admit() - move a setup process (stage 1 of create or exec) into the
+ * container's cgroup and let it go on (SYNC_GO). On failure the process is killed and reaped.
+ */
+int container_cgroup_admit(Cgroup *cg, pid_t stage1, int sock, BerthError *err);
+
 /** container_init_main() - the child side of create (never returns). Internal to runtime/. */
 typedef struct InitArgs InitArgs;
 _noreturn_ void container_init_main(InitArgs *a);

@@ -195,6 +195,19 @@ CgroupManager cgroup_manager_from_string(const char *s)
         return _CGROUP_MANAGER_INVALID;
 }
 
+int container_cgroup_admit(Cgroup *cg, pid_t stage1, int sock, BerthError *err)
+{
+        int r = cgroup_attach(cg, stage1, err);
+        if (r >= 0)
+                r = sync_send(sock, SYNC_GO, 0, NULL, -EBADF);
+        if (r < 0) {
+                kill(stage1, SIGKILL);
+                waitpid(stage1, NULL, 0);
+                return error_set(err, r, "move the setup process into the cgroup");
+        }
+        return 0;
+}
+
 /* Parse resources and describe the cgroup; nothing is created yet. */
 static int prepare_cgroup(Container *c, const CreateOptions *o, BerthError *err)
 {
@@ -424,14 +437,9 @@ static int spawn_and_setup(Container *c, const CreateOptions *o, char *config_te
         close_namespaces(&a);
 
         if (c->cgroup) {
-                r = cgroup_attach(c->cgroup, stage1, err);
-                if (r >= 0)
-                        r = sync_send(sock, SYNC_GO, 0, NULL, -EBADF);
-                if (r < 0) {
-                        kill(stage1, SIGKILL);
-                        waitpid(stage1, NULL, 0);
-                        return error_set(err, r, "start container setup");
-                }
+                r = container_cgroup_admit(c->cgroup, stage1, sock, err);
+                if (r < 0)
+                        return r;
         }
         r = parent_sync_loop(c, o, sock, stage1, err);
         while (waitpid(stage1, NULL, 0) < 0 && errno == EINTR)

@@ -167,14 +167,9 @@ int container_exec(Container *c, const OciProcess *p, const ExecOptions *o, pid_
         }
         safe_close(sp[1]);
         if (c->cgroup) {
-                r = cgroup_attach(c->cgroup, stage1, err);
-                if (r >= 0)
-                        r = sync_send(sock, SYNC_GO, 0, NULL, -EBADF);
-                if (r < 0) {
-                        kill(stage1, SIGKILL);
-                        waitpid(stage1, NULL, 0);
-                        return error_set(err, r, "join the container's cgroup");
-                }
+                r = container_cgroup_admit(c->cgroup, stage1, sock, err);
+                if (r < 0)
+                        return r;
         }
 
         for (;;) {

@@ -24,6 +24,7 @@
 #include "basic/log.h"
 #include "basic/strv.h"
 #include "oci/json-walk.h"
+#include "basic/socket-util.h"
 #include "seccomp.h"
 #include "sync.h"
 
@@ -609,48 +610,20 @@ static char *process_state_json(const SeccompPlan *p, pid_t pid, const char *sta
 int seccomp_listener_send(const SeccompPlan *p, int notify_fd, pid_t pid, const char *state_json,
                           BerthError *err)
 {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         _cleanup_free_ char *payload = process_state_json(p, pid, state_json);
         _cleanup_close_ int sock = -EBADF;
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } control = {0};
-        size_t len, done = 0;
+        int r;
 
         if (!payload)
                 return -ENOMEM;
-        /* Checked at parse time: the path fits. */
-        strncpy(sa.sun_path, p->listener_path, sizeof(sa.sun_path) - 1);
-        sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (sock < 0)
-                return error_set(err, negative_errno(), "linux.seccomp.listenerPath: socket");
-        if (connect(sock, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-                return error_set(err, negative_errno(), "linux.seccomp.listenerPath: connect to \"%s\"",
+        r = socket_connect_unix(p->listener_path, &sock);
+        if (r < 0)
+                return error_set(err, r, "linux.seccomp.listenerPath: connect to \"%s\"", p->listener_path);
+        /* The spec: the fds go with the first sendmsg() only. */
+        r = socket_send_all_with_fd(sock, payload, strlen(payload), notify_fd);
+        if (r < 0)
+                return error_set(err, r, "linux.seccomp.listenerPath: send the seccomp fd to \"%s\"",
                                  p->listener_path);
-        len = strlen(payload);
-        while (done < len) {
-                struct iovec iov = {.iov_base = payload + done, .iov_len = len - done};
-                struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-                /* The spec: the fds go with the first sendmsg() only. */
-                if (done == 0) {
-                        mh.msg_control = control.buf;
-                        mh.msg_controllen = sizeof(control.buf);
-                        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-                        c->cmsg_level = SOL_SOCKET;
-                        c->cmsg_type = SCM_RIGHTS;
-                        c->cmsg_len = CMSG_LEN(sizeof(int));
-                        memcpy(CMSG_DATA(c), &notify_fd, sizeof(int));
-                }
-                ssize_t k = sendmsg(sock, &mh, MSG_NOSIGNAL);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0)
-                        return error_set(err, negative_errno(),
-                                         "linux.seccomp.listenerPath: send the seccomp fd to \"%s\"",
-                                         p->listener_path);
-                done += (size_t)k;
-        }
         return 0;
 }
 

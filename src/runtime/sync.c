@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "basic/socket-util.h"
 #include "sync.h"
 
 typedef struct SyncHeader {
@@ -19,27 +20,8 @@ int sync_send(int sock, SyncType type, int64_t value, const char *payload, int f
                 {.iov_base = (void *)(payload ? payload : ""),
                  .iov_len = payload ? strnlen(payload, SYNC_PAYLOAD_MAX) : 0},
         };
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } control = {0};
-        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
-
-        if (fd >= 0) {
-                mh.msg_control = control.buf;
-                mh.msg_controllen = sizeof(control.buf);
-                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &fd, sizeof(int));
-        }
-        for (;;) {
-                if (sendmsg(sock, &mh, MSG_NOSIGNAL) >= 0)
-                        return 0;
-                if (errno != EINTR)
-                        return negative_errno();
-        }
+        ssize_t k = socket_send_with_fd(sock, iov, 2, fd);
+        return k < 0 ? (int)k : 0;
 }
 
 int sync_recv(int sock, SyncMsg *ret)

@@ -568,6 +568,24 @@ def test_update_from_a_resources_file(runtime, bundle, cid, ctx):
     assert_no_cgroup(bundle.cgroups_path)
 
 
+def test_update_check_before_update_refuses_a_limit_below_usage(runtime, bundle, cid, ctx):
+    set_resources(bundle, memory={"limit": 128 * MIB})
+    runtime.start_sleeper(bundle, cid)
+    cg = bundle.cgroups_path
+    usage_file = cgroup_file(cg, "memory", "memory.usage_in_bytes", "memory.current")
+    assert read_int(usage_file) > 4096
+    path = os.path.join(ctx.dir, "resources.json")
+    with open(path, "w") as f:
+        json.dump({"memory": {"limit": 4096, "checkBeforeUpdate": True}}, f)
+    result = runtime("update", "-r", path, cid)
+    assert result.rc != 0
+    assert "checkBeforeUpdate" in result.stderr and "memory.limit" in result.stderr, result.stderr
+    # Refused before anything was written: the old limit holds.
+    assert read_int(cgroup_file(cg, "memory", "memory.limit_in_bytes", "memory.max")) == 128 * MIB
+    runtime.destroy(cid)
+    assert_no_cgroup(bundle.cgroups_path)
+
+
 # ---------------------------------------------------------------------------------------------
 # pause, resume, ps
 
