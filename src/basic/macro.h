@@ -21,6 +21,10 @@
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
+/* Each argument is evaluated twice: use them with plain values only. */
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
 /* Take ownership out of a cleanup-managed variable. */
 #define TAKE_PTR(p)                                                                                         \
         ({                                                                                                  \

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,6 +279,52 @@ int sched_cluster_parse(const char *json_text, Cluster **ret, BerthError *err)
         if (r < 0)
                 return r;
         return cluster_from_json(root, ret, err);
+}
+
+/* Memory goes out as a string of digits: a JSON number would refuse UINT64_MAX bytes on the way back. */
+static void node_format(const Node *n, StrBuf *out)
+{
+        strbuf_puts(out, "{\"name\":");
+        strbuf_put_json_string(out, n->name);
+        strbuf_printf(out, ",\"cpu\":\"%" PRIu64 "m\",\"memory\":\"%" PRIu64 "\"", n->cpu_millis,
+                      n->memory_bytes);
+        if (n->n_gpus > 0) {
+                strbuf_puts(out, ",\"gpus\":[");
+                for (size_t g = 0; g < n->n_gpus; g++) {
+                        const Gpu *gpu = &n->gpus[g];
+
+                        strbuf_puts(out, g > 0 ? ",{\"uuid\":" : "{\"uuid\":");
+                        strbuf_put_json_string(out, gpu->uuid);
+                        strbuf_puts(out, ",\"model\":");
+                        strbuf_put_json_string(out, gpu->model);
+                        strbuf_printf(out, ",\"memory\":\"%" PRIu64 "\",\"nvlink\":%" PRId32 "}",
+                                      gpu->memory_bytes, gpu->nvlink);
+                }
+                strbuf_putc(out, ']');
+        }
+        if (n->n_labels > 0) {
+                strbuf_puts(out, ",\"labels\":{");
+                for (size_t l = 0; l < n->n_labels; l++) {
+                        if (l > 0)
+                                strbuf_putc(out, ',');
+                        strbuf_put_json_string(out, n->labels[l].key);
+                        strbuf_putc(out, ':');
+                        strbuf_put_json_string(out, n->labels[l].value);
+                }
+                strbuf_putc(out, '}');
+        }
+        strbuf_putc(out, '}');
+}
+
+void sched_cluster_format(const Cluster *c, StrBuf *out)
+{
+        strbuf_puts(out, "{\"nodes\":[");
+        for (size_t i = 0; i < c->n_nodes; i++) {
+                if (i > 0)
+                        strbuf_putc(out, ',');
+                node_format(&c->nodes[i], out);
+        }
+        strbuf_puts(out, "]}");
 }
 
 int sched_cluster_parse_yaml(const char *text, size_t size, Cluster **ret, BerthError *err)

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "basic/error.h"
+#include "basic/strbuf.h"
 
 typedef struct Label {
         char *key;
@@ -56,6 +57,15 @@ int sched_cluster_parse(const char *json_text, Cluster **ret, BerthError *err);
  * sched_yaml_parse() and then validated exactly as JSON is. YAML syntax errors carry the line.
  */
 int sched_cluster_parse_yaml(const char *text, size_t size, Cluster **ret, BerthError *err);
+
+/**
+ * sched_cluster_format() - append @c as canonical JSON text (one line, no newline): nodes, GPUs
+ * and labels in the model's order, cpu as "<millicores>m", memory as a string of whole bytes,
+ * empty "gpus" and "labels" left out:
+ *   {"nodes":[{"name":"a","cpu":"16000m","memory":"68719476736","labels":{"zone":"a"}}]}
+ * sched_cluster_parse() of the text gives an identical Cluster. Check strbuf_failed() on @out.
+ */
+void sched_cluster_format(const Cluster *c, StrBuf *out);
 
 /** sched_cluster_free() - free a Cluster and all it owns; accepts NULL, returns NULL. */
 Cluster *sched_cluster_free(Cluster *c);

@@ -5,14 +5,16 @@
 #include <string.h>
 
 #include "basic/macro.h"
+#include "baseline.h"
+#include "index.h"
 #include "place.h"
 
-#define PPM       UINT64_C(1000000)
 #define COST_NONE UINT64_MAX
 
 static const char *const sched_policy_table[_SCHED_POLICY_MAX] = {
-        [SCHED_POLICY_BINPACK] = "binpack",
-        [SCHED_POLICY_SPREAD] = "spread",
+        [SCHED_POLICY_BINPACK] = "binpack",   [SCHED_POLICY_SPREAD] = "spread",
+        [SCHED_POLICY_FIRSTFIT] = "firstfit", [SCHED_POLICY_K8S_LEAST] = "k8s-least",
+        [SCHED_POLICY_K8S_MOST] = "k8s-most", [SCHED_POLICY_NOMAD] = "nomad-binpack",
 };
 
 const char *sched_policy_to_string(SchedPolicy p)
@@ -46,6 +48,7 @@ ClusterState *sched_cluster_state_free(ClusterState *s)
         for (size_t i = 0; i < s->n_nodes; i++)
                 node_state_done(&s->nodes[i]);
         free(s->nodes);
+        sched_index_free(s->index);
         free(s);
         return NULL;
 }
@@ -110,6 +113,11 @@ int sched_cluster_state_new(const Cluster *c, ClusterState **ret)
                 if (s->nodes[i].n_gpus > s->max_node_gpus)
                         s->max_node_gpus = s->nodes[i].n_gpus;
         }
+        r = sched_index_new(c, s->nodes, &s->index);
+        if (r < 0) {
+                sched_cluster_state_free(s);
+                return r;
+        }
         *ret = s;
         return 0;
 }
@@ -154,49 +162,45 @@ uint64_t sched_node_fragmented_gpus(const ClusterState *s, size_t i)
 /* Working memory for one sched_place() call, sized by the largest node, so the per-node search
  * allocates nothing. */
 typedef struct Scratch {
-        uint32_t *dom_free; /* free GPUs per domain */
-        uint32_t *dom_elig; /* free GPUs per domain that match the job's model and memory */
-        uint32_t *dom_lo;   /* spanning search: GPUs already chosen per domain */
-        uint32_t *dom_hi;   /* ... and the most the domain can still give */
-        bool *elig;         /* per GPU */
-        uint32_t *cand;     /* a candidate set */
-        uint32_t *pick;     /* the set chosen on the node being looked at */
-        uint64_t *dp, *dp_next;
+        void *block;            /* the one allocation the arrays below point into */
+        uint64_t *dp, *dp_next; /* swapped as the knapsack advances */
+        uint32_t *dom_free;     /* free GPUs per domain */
+        uint32_t *dom_elig;     /* free GPUs per domain that match the job's model and memory */
+        uint32_t *dom_lo;       /* spanning search: GPUs already chosen per domain */
+        uint32_t *dom_hi;       /* ... and the most the domain can still give */
+        uint32_t *cand;         /* a candidate set */
+        uint32_t *pick;         /* the set chosen on the node being looked at */
+        bool *elig;             /* per GPU */
 } Scratch;
 
 static void scratch_done(Scratch *w)
 {
-        free(w->dom_free);
-        free(w->dom_elig);
-        free(w->dom_lo);
-        free(w->dom_hi);
-        free(w->elig);
-        free(w->cand);
-        free(w->pick);
-        free(w->dp);
-        free(w->dp_next);
+        free(w->block);
+        *w = (Scratch){};
 }
 
+/* One block, widest elements first so each array is aligned. */
 static int scratch_init(Scratch *w, uint32_t max_gpus, uint32_t k)
 {
-        size_t n = max_gpus ? max_gpus : 1;
+        size_t n = max_gpus ? max_gpus : 1, m = (size_t)k + 1;
+        uint64_t *block = calloc(1, 2 * m * sizeof(uint64_t) + (4 * n + 2 * m) * sizeof(uint32_t) + n);
+        uint32_t *u32;
 
-        *w = (Scratch){
-                .dom_free = calloc(n, sizeof(uint32_t)),
-                .dom_elig = calloc(n, sizeof(uint32_t)),
-                .dom_lo = calloc(n, sizeof(uint32_t)),
-                .dom_hi = calloc(n, sizeof(uint32_t)),
-                .elig = calloc(n, sizeof(bool)),
-                .cand = calloc((size_t)k + 1, sizeof(uint32_t)),
-                .pick = calloc((size_t)k + 1, sizeof(uint32_t)),
-                .dp = calloc((size_t)k + 1, sizeof(uint64_t)),
-                .dp_next = calloc((size_t)k + 1, sizeof(uint64_t)),
-        };
-        if (!w->dom_free || !w->dom_elig || !w->dom_lo || !w->dom_hi || !w->elig || !w->cand || !w->pick ||
-            !w->dp || !w->dp_next) {
-                scratch_done(w);
+        if (!block)
                 return -ENOMEM;
-        }
+        u32 = (uint32_t *)(block + 2 * m);
+        *w = (Scratch){
+                .block = block,
+                .dp = block,
+                .dp_next = block + m,
+                .dom_free = u32,
+                .dom_elig = u32 + n,
+                .dom_lo = u32 + 2 * n,
+                .dom_hi = u32 + 3 * n,
+                .cand = u32 + 4 * n,
+                .pick = u32 + 4 * n + m,
+                .elig = (bool *)(u32 + 4 * n + 2 * m),
+        };
         return 0;
 }
 
@@ -333,29 +337,43 @@ static uint64_t node_pick_gpus(const Node *n, const NodeState *ns, const Job *j,
         return pick_spanning(ns, w, k, ret_pick);
 }
 
-/* part/whole in millionths, exact in 128 bits; a dimension the node lacks counts as 0. */
-static uint64_t share_ppm(uint64_t part, uint64_t whole)
+/* The tree order, and so the key, a job is scored by under @policy. */
+static SchedOrder job_order(const Job *j, SchedPolicy policy)
 {
-        if (whole == 0)
-                return 0;
-        return (uint64_t)((unsigned __int128)part * PPM / whole);
+        if (policy == SCHED_POLICY_BINPACK)
+                return SCHED_ORDER_BINPACK;
+        return j->n_gpus > 0 ? SCHED_ORDER_SPREAD_GPU : SCHED_ORDER_SPREAD_CPU;
+}
+
+/* The job's share of a node with these capacities, over the dimensions order @o counts. */
+static uint64_t job_share(uint64_t cpu_millis, uint64_t memory_bytes, uint32_t n_gpus, const Job *j,
+                          SchedOrder o)
+{
+        uint64_t sum =
+                sched_share_ppm(j->cpu_millis, cpu_millis) + sched_share_ppm(j->memory_bytes, memory_bytes);
+
+        return o == SCHED_ORDER_SPREAD_CPU ? sum : sum + sched_share_ppm(j->n_gpus, n_gpus);
 }
 
 /*
- * The node's score after @j lands, lower is better under both policies. binpack: the normalised
- * leftover summed over cpu, memory and GPUs (0 ... 3,000,000), so the fullest fitting node wins
- * and a CPU-only job avoids idle GPU nodes. spread: 3,000,000 minus the normalised free capacity
- * (GPUs counted only for GPU jobs, so CPU jobs are not drawn to GPU nodes), so the emptiest wins.
+ * The score, lower is better under both policies, from the node's key in order @o and the job's
+ * share of a node of its class. binpack: free share minus the job's share, summed over cpu,
+ * memory and GPUs (0 ... 3,000,000): the fullest fitting node wins and a CPU-only job avoids
+ * idle GPU nodes. spread: 3,000,000 minus that (GPUs counted only for GPU jobs, so CPU jobs are
+ * not drawn to GPU nodes): the emptiest wins. Shares are rounded down one by one, so within a
+ * class the score is the key plus or minus a constant, which is what lets the index find the
+ * best node in key order. Never negative: a node that fits has each free share at least the
+ * job's.
  */
-static uint64_t node_score(const NodeState *ns, const Job *j, SchedPolicy policy)
+static uint64_t score_from_key(uint64_t key, uint64_t share, SchedOrder o)
 {
-        uint64_t sum = share_ppm(ns->free_cpu_millis - j->cpu_millis, ns->cpu_millis) +
-                       share_ppm(ns->free_memory_bytes - j->memory_bytes, ns->memory_bytes);
-        uint64_t gpus = share_ppm(ns->n_free_gpus - j->n_gpus, ns->n_gpus);
+        return o == SCHED_ORDER_BINPACK ? key - share : key + share;
+}
 
-        if (policy == SCHED_POLICY_BINPACK)
-                return sum + gpus;
-        return 3 * PPM - sum - (j->n_gpus > 0 ? gpus : 0);
+static uint64_t node_score(const NodeState *ns, const Job *j, SchedOrder o)
+{
+        return score_from_key(sched_node_key(ns, o),
+                              job_share(ns->cpu_millis, ns->memory_bytes, ns->n_gpus, j, o), o);
 }
 
 static bool node_selector_matches(const Node *n, const Job *j)
@@ -374,59 +392,175 @@ static bool node_can_take(const Node *n, const NodeState *ns, const Job *j)
                ns->n_free_gpus >= j->n_gpus && node_selector_matches(n, j);
 }
 
+/* One placement search: the best candidate so far by (score, fragmented GPUs, node index). */
+typedef struct Search {
+        const Cluster *cluster;
+        const ClusterState *state;
+        const Job *job;
+        Scratch w;
+        uint32_t *best_pick; /* GPU jobs, from the first node offered on */
+        uint64_t best_score;
+        uint64_t best_frag;
+        size_t best;
+        int error;
+} Search;
+
+static void search_done(Search *q)
+{
+        scratch_done(&q->w);
+        free(q->best_pick);
+        q->best_pick = NULL;
+}
+
+static void search_init(Search *q, const Cluster *c, const ClusterState *s, const Job *j)
+{
+        *q = (Search){
+                .cluster = c,
+                .state = s,
+                .job = j,
+                .best_score = UINT64_MAX,
+                .best_frag = UINT64_MAX,
+                .best = SIZE_MAX,
+        };
+}
+
+/* Working memory for the GPU rule, taken only once some node is worth a look: many calls end in
+ * -ENOSPC without one, and CPU jobs never need it. */
+static int search_alloc(Search *q)
+{
+        q->best_pick = calloc((size_t)q->job->n_gpus + 1, sizeof(uint32_t));
+        if (!q->best_pick || scratch_init(&q->w, q->state->max_node_gpus, q->job->n_gpus) < 0) {
+                search_done(q);
+                q->error = -ENOMEM;
+                return q->error;
+        }
+        return 0;
+}
+
+/* Node @i, which has the free cpu, memory and GPU count and the labels the job needs, scores
+ * @score: keep it if it can supply the GPUs and beats the best so far. */
+static void search_offer(Search *q, size_t i, uint64_t score)
+{
+        const Job *j = q->job;
+        uint64_t frag = 0;
+
+        if (score > q->best_score || q->error < 0)
+                return;
+        if (j->n_gpus > 0) {
+                if (!q->best_pick && search_alloc(q) < 0)
+                        return;
+                /* pick_in_one_domain() keeps a set only when it is below the one it holds: start
+                 * above every real set */
+                memset(q->w.pick, 0xff, ((size_t)j->n_gpus + 1) * sizeof(uint32_t));
+                frag = node_pick_gpus(&q->cluster->nodes[i], &q->state->nodes[i], j, &q->w, q->w.pick);
+                if (frag == COST_NONE)
+                        return;
+        }
+        if (score == q->best_score && (frag > q->best_frag || (frag == q->best_frag && i > q->best)))
+                return;
+        q->best = i;
+        q->best_score = score;
+        q->best_frag = frag;
+        if (j->n_gpus > 0)
+                memcpy(q->best_pick, q->w.pick, (size_t)j->n_gpus * sizeof(uint32_t));
+}
+
+/* Hand the best over to *@ret, or -ENOSPC or -ENOMEM; frees what @q holds either way. */
+static int search_finish(Search *q, Placement *ret)
+{
+        if (q->error < 0 || q->best == SIZE_MAX) {
+                search_done(q);
+                return q->error < 0 ? q->error : -ENOSPC;
+        }
+        *ret = (Placement){
+                .node = q->best,
+                .gpus = q->job->n_gpus > 0 ? TAKE_PTR(q->best_pick) : NULL,
+                .n_gpus = q->job->n_gpus,
+        };
+        search_done(q);
+        return 0;
+}
+
+int sched_place_scan(const Cluster *c, const ClusterState *s, const Job *j, SchedPolicy policy,
+                     Placement *ret)
+{
+        SchedOrder o = job_order(j, policy);
+        Search q;
+
+        assert(c && s && j && ret);
+        assert(c->n_nodes == s->n_nodes);
+        assert(policy == SCHED_POLICY_BINPACK || policy == SCHED_POLICY_SPREAD);
+        if (j->n_gpus > s->max_node_gpus)
+                return -ENOSPC;
+        search_init(&q, c, s, j);
+        for (size_t i = 0; i < c->n_nodes; i++)
+                if (node_can_take(&c->nodes[i], &s->nodes[i], j))
+                        search_offer(&q, i, node_score(&s->nodes[i], j, o));
+        return search_finish(&q, ret);
+}
+
+/* Whether a node of the class of @n could take @j when empty: the checks every member of a class
+ * answers alike (labels, GPU models and memories), done once per class. */
+static bool class_may_take(const Node *n, const Job *j)
+{
+        uint32_t eligible = 0;
+
+        if (n->cpu_millis < j->cpu_millis || n->memory_bytes < j->memory_bytes || n->n_gpus < j->n_gpus ||
+            !node_selector_matches(n, j))
+                return false;
+        for (size_t g = 0; g < n->n_gpus && eligible < j->n_gpus; g++)
+                eligible += gpu_eligible(&n->gpus[g], j);
+        return eligible >= j->n_gpus;
+}
+
+/*
+ * Per class, the nodes that fit come out of the tree in key order, which is score order there,
+ * ties by node index. So the first one that can supply the GPUs is the class's best score, and
+ * only the nodes with that same key can still win on fragmentation or index: the walk stops at
+ * the first worse score, or once nothing after can beat a best with no fragmentation.
+ */
 int sched_place(const Cluster *c, const ClusterState *s, const Job *j, SchedPolicy policy, Placement *ret)
 {
-        uint64_t best_score = UINT64_MAX, best_frag = UINT64_MAX;
-        size_t best = SIZE_MAX;
-        _cleanup_free_ uint32_t *best_pick = NULL;
-        Scratch w;
-        int r;
+        const SchedIndex *x;
+        SchedOrder o;
+        SchedNeed need;
+        Search q;
 
         assert(c && s && j && ret);
         assert(c->n_nodes == s->n_nodes);
         assert(policy >= 0 && policy < _SCHED_POLICY_MAX);
+        if (policy >= SCHED_POLICY_FIRSTFIT)
+                return sched_place_baseline(c, s, j, policy, ret);
         if (j->n_gpus > s->max_node_gpus)
                 return -ENOSPC;
-        best_pick = calloc((size_t)j->n_gpus + 1, sizeof(uint32_t));
-        if (!best_pick)
-                return -ENOMEM;
-        r = scratch_init(&w, s->max_node_gpus, j->n_gpus);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < c->n_nodes; i++) {
-                const NodeState *ns = &s->nodes[i];
-                uint64_t score, frag = 0;
+        x = s->index;
+        assert(x);
+        o = job_order(j, policy);
+        need = (SchedNeed){
+                .cpu_millis = j->cpu_millis, .memory_bytes = j->memory_bytes, .n_gpus = j->n_gpus};
+        search_init(&q, c, s, j);
+        for (size_t k = 0; k < x->n_classes; k++) {
+                const SchedClass *class = &x->classes[k];
+                bool skip_alike = j->n_gpus == 0 || sched_index_signed(x, k),
+                     by_node = sched_index_by_node(x, k, o);
+                size_t i = sched_index_first(x, k, o, &need);
+                uint64_t share;
 
-                if (!node_can_take(&c->nodes[i], ns, j))
+                /* the tree first: when nothing in the class fits, its root says so at once */
+                if (i == SCHED_INDEX_NONE || !class_may_take(&c->nodes[class->first_node], j))
                         continue;
-                score = node_score(ns, j, policy);
-                /* nodes come in name order, so a strict comparison leaves ties to the lowest name */
-                if (score > best_score)
-                        continue;
-                if (j->n_gpus > 0) {
-                        /* pick_in_one_domain() keeps a set only when it is below the one it
-                         * holds: start above every real set */
-                        memset(w.pick, 0xff, ((size_t)j->n_gpus + 1) * sizeof(uint32_t));
-                        frag = node_pick_gpus(&c->nodes[i], ns, j, &w, w.pick);
-                        if (frag == COST_NONE)
-                                continue;
+                share = job_share(class->cpu_millis, class->memory_bytes, class->n_gpus, j, o);
+                for (; i != SCHED_INDEX_NONE; i = sched_index_next(x, k, o, &need, i, skip_alike)) {
+                        uint64_t score = score_from_key(sched_index_key(x, o, i), share, o);
+
+                        assert(sched_index_node_current(x, i, &s->nodes[i]));
+                        if (score > q.best_score ||
+                            (by_node && score == q.best_score && q.best_frag == 0 && q.best < i))
+                                break;
+                        search_offer(&q, i, score);
                 }
-                if (score == best_score && frag >= best_frag)
-                        continue;
-                best = i;
-                best_score = score;
-                best_frag = frag;
-                memcpy(best_pick, w.pick, (size_t)j->n_gpus * sizeof(uint32_t));
         }
-        scratch_done(&w);
-        if (best == SIZE_MAX)
-                return -ENOSPC;
-        *ret = (Placement){
-                .node = best,
-                .gpus = j->n_gpus > 0 ? TAKE_PTR(best_pick) : NULL,
-                .n_gpus = j->n_gpus,
-        };
-        return 0;
+        return search_finish(&q, ret);
 }
 
 void sched_commit(ClusterState *s, const Job *j, const Placement *p, size_t owner)
@@ -448,6 +582,7 @@ void sched_commit(ClusterState *s, const Job *j, const Placement *p, size_t owne
                 ns->gpu_owner[p->gpus[i]] = owner;
                 ns->n_free_gpus--;
         }
+        sched_index_update(s->index, p->node, ns);
 }
 
 void sched_release(ClusterState *s, const Job *j, const Placement *p)
@@ -468,4 +603,14 @@ void sched_release(ClusterState *s, const Job *j, const Placement *p)
                 ns->gpu_owner[p->gpus[i]] = SCHED_OWNER_NONE;
                 ns->n_free_gpus++;
         }
+        sched_index_update(s->index, p->node, ns);
+}
+
+void sched_node_set_up(ClusterState *s, size_t i, bool up)
+{
+        assert(s && i < s->n_nodes);
+        if (s->nodes[i].up == up)
+                return;
+        s->nodes[i].up = up;
+        sched_index_update(s->index, i, &s->nodes[i]);
 }

@@ -22,6 +22,11 @@
 typedef enum SchedPolicy {
         SCHED_POLICY_BINPACK, /* best fit: least normalised leftover after placement */
         SCHED_POLICY_SPREAD,  /* worst fit: most normalised free capacity after placement */
+        /* baselines for comparison, in baseline.c: exhaustive and topology-unaware */
+        SCHED_POLICY_FIRSTFIT,  /* the first fitting node in name order */
+        SCHED_POLICY_K8S_LEAST, /* Kubernetes NodeResourcesFit LeastAllocated */
+        SCHED_POLICY_K8S_MOST,  /* Kubernetes NodeResourcesFit MostAllocated */
+        SCHED_POLICY_NOMAD,     /* Nomad ScoreFitBinPack */
         _SCHED_POLICY_MAX,
         _SCHED_POLICY_INVALID = -EINVAL,
 } SchedPolicy;
@@ -41,10 +46,15 @@ typedef struct NodeState {
         bool up;
 } NodeState;
 
+typedef struct SchedIndex SchedIndex;
+
+/* Change a NodeState only through sched_commit(), sched_release() and sched_node_set_up(), which
+ * keep the index right. */
 typedef struct ClusterState {
         NodeState *nodes; /* parallel to Cluster.nodes */
         size_t n_nodes;
         uint32_t max_node_gpus;
+        SchedIndex *index; /* the up nodes by free capacity (index.h), owned */
 } ClusterState;
 
 typedef struct Placement {
@@ -73,11 +83,20 @@ ClusterState *sched_cluster_state_free(ClusterState *s);
  * sched_place() - choose where @j goes now under @policy, without changing @s: the node and, when
  * the job asks for GPUs, a set of free GPUs on that node that match gpu_model and gpu_memory,
  * within one NVLink domain when one domain can hold them all, leaving the fewest fragmented GPUs.
- * Down nodes and nodes whose labels do not match the selector are skipped. On success *@ret is
- * filled and owns its gpus array (release with sched_placement_done()). Returns 0, -ENOSPC when
- * nothing fits now, or -ENOMEM.
+ * Down nodes and nodes whose labels do not match the selector are skipped. binpack and spread
+ * find the node through the index in @s (O(classes x log nodes) in realistic clusters), with
+ * exactly sched_place_scan()'s answer. On success *@ret is filled and owns its gpus array
+ * (release with sched_placement_done()). Returns 0, -ENOSPC when nothing fits now, or -ENOMEM.
  */
 int sched_place(const Cluster *c, const ClusterState *s, const Job *j, SchedPolicy policy, Placement *ret);
+
+/**
+ * sched_place_scan() - the same decision as sched_place() under SCHED_POLICY_BINPACK or
+ * SCHED_POLICY_SPREAD, found by looking at every node instead of using the index: O(nodes) per
+ * call. It is the reference sched_place() is tested against; the result is always identical.
+ */
+int sched_place_scan(const Cluster *c, const ClusterState *s, const Job *j, SchedPolicy policy,
+                     Placement *ret);
 
 /**
  * sched_commit() - take what @p gives @j from @s, recording @owner (a job index, not
@@ -91,6 +110,12 @@ void sched_commit(ClusterState *s, const Job *j, const Placement *p, size_t owne
  * release leaves @s as it was. Releasing what is not held asserts.
  */
 void sched_release(ClusterState *s, const Job *j, const Placement *p);
+
+/**
+ * sched_node_set_up() - mark node @i up or down. A down node is never a candidate; what it holds
+ * stays held until released. The only way to change NodeState.up, since it keeps the index right.
+ */
+void sched_node_set_up(ClusterState *s, size_t i, bool up);
 
 /**
  * sched_node_fragmented_gpus() - the free GPUs of node @i stranded in NVLink domains that are

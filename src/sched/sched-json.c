@@ -14,15 +14,22 @@ int sched_json_parse_text(const char *text, struct json_object **ret, BerthError
         struct json_tokener *tok;
         const char *end;
 
-        tok = json_tokener_new();
-        if (!tok)
-                return -ENOMEM;
-        /* As src/oci does: no NaN, no single quotes, no raw control characters, valid UTF-8 only. */
-        json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+        /* One tokener, reset per call: a job stream is a million small documents, and allocating
+         * a tokener for each was a third of the parsing time. */
+        static struct json_tokener *cached;
+
+        if (!cached) {
+                cached = json_tokener_new();
+                if (!cached)
+                        return -ENOMEM;
+                /* As src/oci does: no NaN, no single quotes, no raw control characters, valid UTF-8 only. */
+                json_tokener_set_flags(cached, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+        }
+        tok = cached;
+        json_tokener_reset(tok);
         root = json_tokener_parse_ex(tok, text, -1);
         jerr = json_tokener_get_error(tok);
         end = text + json_tokener_get_parse_end(tok);
-        json_tokener_free(tok);
         if (jerr != json_tokener_success) {
                 json_object_put(root);
                 return error_setx(err, -EINVAL, "not valid JSON at byte %zu: %s", (size_t)(end - text),

@@ -85,9 +85,11 @@ static void test_policy_names(void **state)
 
 /*
  * Nodes a, b, c (canonical order 0, 1, 2), each 4 cpu and 8Gi; b already runs 2 cpu + 4Gi.
- * A 1 cpu + 1Gi job leaves on b cpu 1/4 and memory 3/8 (250000 + 375000 = 625000 ppm), on a or
- * c 3/4 and 7/8 (1625000). binpack wants the least leftover: b. spread wants the most free:
- * a and c tie on score, so the lower name, a, wins. Empty nodes all tie: a under both.
+ * A 1 cpu + 1Gi job asks 1/4 of the cpu and 1/8 of the memory of any of them (250000 + 125000 =
+ * 375000 ppm). b has 2/4 and 4/8 free (500000 + 500000), so it would be left with 625000; a
+ * and c have everything free (2000000), so 1625000. binpack wants the least leftover: b. spread
+ * wants the most (3000000 - 1625000 = 1375000 against 2375000 for b): a and c tie on score, so
+ * the lower name, a, wins. Empty nodes all tie: a under both.
  */
 static void test_binpack_and_spread(void **state)
 {
@@ -150,7 +152,7 @@ static void test_gpu_nvlink(void **state)
         assert_string_equal(c->nodes[0].gpus[4].uuid, "g4");
         sched_commit(s, &two, &busy, 1);
         assert_int_equal(sched_node_fragmented_gpus(s, 0), 2);
-        for (int policy = 0; policy < _SCHED_POLICY_MAX; policy++) {
+        for (int policy = SCHED_POLICY_BINPACK; policy <= SCHED_POLICY_SPREAD; policy++) {
                 assert_int_equal(sched_place(c, s, &two, policy, &p), 0);
                 assert_gpus(&p, (const uint32_t[]){6, 7}, 2);
                 sched_placement_done(&p);
@@ -170,11 +172,11 @@ static void test_gpu_nvlink(void **state)
 
 /*
  * a-h100: 2 H100 with 80Gi, label pool=gpu; b-l4: 2 L4 with 24Gi, label pool=cpu; same cpu and memory.
- * Scores tie for a plain 1-GPU job (cpu, memory and half the GPUs left on both), but on a-h100 it
- * splits an NVLink pair (1 fragmented GPU) while each L4 is its own domain (0): b-l4. gpu_model
- * H100 forces a-h100; gpu_memory 40Gi too; L4 with 40Gi fits nowhere. A CPU job ties everywhere
- * and goes to the lower name, a-h100, unless selector pool=cpu asks for b-l4; pool=tpu or an
- * unknown key fits nowhere.
+ * Scores tie for a plain 1-GPU job (same capacities, all free: the same free and asked shares),
+ * but on a-h100 it splits an NVLink pair (1 fragmented GPU) while each L4 is its own domain
+ * (0): b-l4. gpu_model H100 forces a-h100; gpu_memory 40Gi too; L4 with 40Gi fits nowhere. A
+ * CPU job ties everywhere and goes to the lower name, a-h100, unless selector pool=cpu asks for
+ * b-l4; pool=tpu or an unknown key fits nowhere.
  */
 static const char two_models[] =
         "{\"nodes\": [{\"name\": \"b-l4\", \"cpu\": 8, \"memory\": \"64Gi\", \"labels\": {\"pool\": "
@@ -229,12 +231,16 @@ static void test_down_and_nospace(void **state)
                   full1 = {.node = 1, .gpus = all, .n_gpus = 2};
         Job two = job(0, 0, 2);
 
-        s->nodes[0].up = false;
+        sched_node_set_up(s, 0, false);
+        assert_false(s->nodes[0].up);
         assert_int_equal(place_node(c, s, &j, SCHED_POLICY_BINPACK), 1);
         assert_int_equal(place_node(c, s, &j, SCHED_POLICY_SPREAD), 1);
-        s->nodes[1].up = s->nodes[2].up = false;
+        sched_node_set_up(s, 1, false);
+        sched_node_set_up(s, 2, false);
         assert_int_equal(sched_place(c, s, &j, SCHED_POLICY_BINPACK, &p), -ENOSPC);
-        s->nodes[0].up = s->nodes[1].up = s->nodes[2].up = true;
+        for (size_t i = 0; i < 3; i++)
+                sched_node_set_up(s, i, true);
+        assert_int_equal(place_node(c, s, &j, SCHED_POLICY_BINPACK), 0);
         assert_int_equal(sched_place(c, s, &huge_cpu, SCHED_POLICY_BINPACK, &p), -ENOSPC);
         assert_int_equal(sched_place(c, s, &huge_mem, SCHED_POLICY_SPREAD, &p), -ENOSPC);
         assert_int_equal(sched_place(c, s, &one_gpu, SCHED_POLICY_BINPACK, &p), -ENOSPC);
@@ -511,7 +517,7 @@ static uint64_t property_cluster(uint64_t *x, uint64_t h)
                         size_t i = lcg_next(x, (uint32_t)c->n_nodes);
 
                         /* a down node keeps its jobs here; requeueing them is the queue's business */
-                        s->nodes[i].up = !s->nodes[i].up;
+                        sched_node_set_up(s, i, !s->nodes[i].up);
                         h = fnv_mix(h, i);
                 } else {
                         Job j = random_job(x);
@@ -542,7 +548,7 @@ static uint64_t property_cluster(uint64_t *x, uint64_t h)
                 sched_placement_done(&run[n_run].placement);
         }
         for (size_t i = 0; i < c->n_nodes; i++)
-                s->nodes[i].up = true;
+                sched_node_set_up(s, i, true);
         assert_state_equal(s, fresh);
         sched_cluster_state_free(s);
         sched_cluster_state_free(fresh);

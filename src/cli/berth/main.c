@@ -1,18 +1,40 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 
-/* berth: the tool people type. Images, `run IMAGE`, the daemon and the scheduler
- * arrive with later work; today it knows its version and where the runtime is. */
+/* berth: the tool people type. Today it has the scheduler's commands; images, `run IMAGE` and
+ * the daemon arrive with later work. The OCI runtime is berth-runtime. */
 
 #include <stdio.h>
 #include <string.h>
 
 #include "basic/macro.h"
+#include "sched.h"
 
 static void usage(FILE *f)
 {
-        fprintf(f, "Usage: berth [--version] [--help] COMMAND\n\n"
-                   "berth runs containers and places jobs.\n\n"
-                   "The OCI runtime is berth-runtime (runc's command line); see 'berth-runtime --help'.\n");
+        fprintf(f,
+                "Usage: berth [--version] [--help] COMMAND [ARGS]\n\n"
+                "berth runs containers and places jobs.\n\n"
+                "Commands:\n"
+                "  sched simulate   simulate a job stream on a cluster (see 'berth sched simulate --help')\n"
+                "  sched replay     recompute a journal's decisions and compare them\n\n"
+                "The OCI runtime is berth-runtime (runc's command line); see 'berth-runtime --help'.\n");
+}
+
+static int sched_main(int argc, char **argv)
+{
+        if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
+                fprintf(argc < 2 ? stderr : stdout, "Usage: berth sched simulate|replay [options]\n"
+                                                    "  simulate --cluster FILE --jobs FILE [--policy P] "
+                                                    "[--decisions FILE] [--journal FILE]\n"
+                                                    "  replay JOURNAL\n");
+                return argc < 2 ? 1 : 0;
+        }
+        if (streq(argv[1], "simulate"))
+                return berth_sched_simulate(argc - 1, argv + 1);
+        if (streq(argv[1], "replay"))
+                return berth_sched_replay(argc - 1, argv + 1);
+        fprintf(stderr, "berth: sched: unknown command \"%s\" (simulate, replay)\n", argv[1]);
+        return 1;
 }
 
 int main(int argc, char **argv)
@@ -29,6 +51,8 @@ int main(int argc, char **argv)
                 usage(stdout);
                 return 0;
         }
+        if (streq(argv[1], "sched"))
+                return sched_main(argc - 1, argv + 1);
         fprintf(stderr, "berth: unknown command \"%s\" (see 'berth --help')\n", argv[1]);
         return 1;
 }
