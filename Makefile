@@ -29,6 +29,7 @@ bench:
 	@scripts/deps.sh --bench
 	@$(MAKE) --no-print-directory build
 	@bench/lifecycle $(BUILD)
+	@bench/scheduler/run $(BUILD)
 
 # Each libFuzzer target for FUZZ_SECONDS on its corpus (tests/fuzz/run.sh says how to keep new finds).
 fuzz:

@@ -136,7 +136,8 @@ typedef struct Sim {
         char reason[512];
 
         /* accounting, sim-stats.c */
-        uint64_t min_request[3]; /* smallest nonzero request per resource, UINT64_MAX when none */
+        uint64_t min_request[3]; /* smallest request per resource (0 when a job asks none), UINT64_MAX: no
+                                    jobs */
         uint64_t capacity[3];
         uint64_t used[3];
         uint64_t *node_stranded; /* per node, 3 each */

@@ -27,12 +27,9 @@ int sim_stats_init(Sim *sim)
                         continue;
                 j = &sim->in[i].job;
                 sim->sum.jobs++;
-                if (j->cpu_millis > 0 && j->cpu_millis < sim->min_request[0])
-                        sim->min_request[0] = j->cpu_millis;
-                if (j->memory_bytes > 0 && j->memory_bytes < sim->min_request[1])
-                        sim->min_request[1] = j->memory_bytes;
-                if (j->n_gpus > 0 && j->n_gpus < sim->min_request[2])
-                        sim->min_request[2] = j->n_gpus;
+                sim->min_request[0] = MIN(sim->min_request[0], j->cpu_millis);
+                sim->min_request[1] = MIN(sim->min_request[1], j->memory_bytes);
+                sim->min_request[2] = MIN(sim->min_request[2], (uint64_t)j->n_gpus);
         }
         for (size_t i = 0; i < c->n_nodes; i++) {
                 sim->capacity[0] += c->nodes[i].cpu_millis;
@@ -61,17 +58,21 @@ void sim_stats_advance(Sim *sim, uint64_t t)
 {
         uint64_t dt = t - sim->now;
 
+        /* capacity is only stranded while some job waits for it: idle capacity nobody asks for
+         * is just idle */
         for (int d = 0; d < 3; d++) {
                 sim->acc_used[d] += (unsigned __int128)sim->used[d] * dt;
-                sim->acc_stranded[d] += (unsigned __int128)sim->stranded[d] * dt;
+                if (sim->n_queued > 0)
+                        sim->acc_stranded[d] += (unsigned __int128)sim->stranded[d] * dt;
         }
         sim->acc_frag += (unsigned __int128)sim->fragmented * dt;
         sim->now = t;
 }
 
 /*
- * A resource is exhausted on a node when less of it is free than the smallest request for it in
- * the whole job stream; the free amounts of the node's other resources are then stranded.
+ * A resource is exhausted on a node when less of it is free than every job of the stream asks
+ * for (so a resource some job does without, like GPUs for CPU jobs, never is); the free amounts
+ * of the node's other resources are then stranded: no job of the stream could use them there.
  */
 void sim_stats_node_changed(Sim *sim, size_t i)
 {

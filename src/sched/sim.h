@@ -81,9 +81,10 @@ typedef struct SimSummary {
         uint64_t end_time;      /* time of the last event */
         uint64_t wait_mean_sec; /* first placement - submit, over placed jobs (rounded down) */
         uint64_t wait_p99_sec;  /* nearest rank */
-        /* Time-weighted means over [0, end_time] in millionths of the cluster's capacity
-         * (of the nodes that have the resource): in use, and free but stranded (free on a
-         * node where another resource is exhausted, so that no job of the stream could use it). */
+        /* Time-weighted means over [0, end_time] in millionths of the cluster's capacity (of the
+         * nodes that have the resource): in use; and free but stranded while some job waits in
+         * the queue (free on a node where another resource has less free than every job of the
+         * stream asks for, so that no job of the stream could use it there). */
         uint64_t util_ppm[3];     /* cpu, memory, gpus */
         uint64_t stranded_ppm[3]; /* cpu, memory, gpus */
         /* GPUs free but in a partly used NVLink domain, in millionths of all GPUs: time-weighted
