@@ -17,7 +17,8 @@ uint64_t sched_node_key(const NodeState *ns, SchedOrder o)
         uint64_t gpus = sched_share_ppm(ns->n_free_gpus, ns->n_gpus);
 
         switch (o) {
-        case SCHED_ORDER_BINPACK:
+        case SCHED_ORDER_BINPACK_CPU:
+        case SCHED_ORDER_BINPACK_GPU:
                 return cpu_memory + gpus;
         case SCHED_ORDER_SPREAD_GPU:
                 return 3 * SCHED_PPM - cpu_memory - gpus;
@@ -40,25 +41,25 @@ static uint32_t node_priority(size_t i)
         return (uint32_t)((z ^ (z >> 31)) >> 32);
 }
 
-/* A position in a tree: key, signature, node index. */
+/* A position in a tree: signature, key, node index. */
 typedef struct Position {
-        uint64_t key;
         uint64_t signature;
+        uint64_t key;
         uint32_t node;
 } Position;
 
 static Position link_position(const SchedTreeLink *l, uint32_t v)
 {
-        return (Position){.key = l[v].key, .signature = l[v].signature, .node = v};
+        return (Position){.signature = l[v].signature, .key = l[v].key, .node = v};
 }
 
 /* Whether node @v comes before position @p. */
 static bool link_before(const SchedTreeLink *l, uint32_t v, const Position *p)
 {
-        if (l[v].key != p->key)
-                return l[v].key < p->key;
         if (l[v].signature != p->signature)
                 return l[v].signature < p->signature;
+        if (l[v].key != p->key)
+                return l[v].key < p->key;
         return v < p->node;
 }
 
@@ -217,7 +218,7 @@ size_t sched_index_first(const SchedIndex *x, size_t class, SchedOrder o, const 
 }
 
 size_t sched_index_next(const SchedIndex *x, size_t class, SchedOrder o, const SchedNeed *need, size_t after,
-                        bool skip_alike)
+                        bool skip_group)
 {
         Position bound;
         uint32_t v;
@@ -225,8 +226,11 @@ size_t sched_index_next(const SchedIndex *x, size_t class, SchedOrder o, const S
         assert(x && class < x->n_classes && o < _SCHED_ORDER_MAX && need);
         assert(after < x->n_nodes && x->nodes[after].linked && x->nodes[after].class == class);
         bound = link_position(x->links[o], (uint32_t)after);
-        if (skip_alike)
-                bound.node = NIL; /* past every node with that key and signature */
+        if (skip_group) {
+                /* past every node with that signature: keys are at most 3,000,000 */
+                bound.key = UINT64_MAX;
+                bound.node = NIL;
+        }
         v = treap_first_after(x, x->links[o], x->classes[class].root[o], need, &bound);
         return v == NIL ? SCHED_INDEX_NONE : v;
 }
@@ -244,6 +248,12 @@ static uint64_t node_signature(const SchedClass *k, const NodeState *ns)
                         sig |= UINT64_C(1) << g;
         }
         return sig;
+}
+
+/* Whether trees of order @o group nodes by signature: only GPU jobs walk them. */
+static bool order_grouped(SchedOrder o)
+{
+        return o == SCHED_ORDER_BINPACK_GPU || o == SCHED_ORDER_SPREAD_GPU;
 }
 
 void sched_index_update(SchedIndex *x, size_t i, const NodeState *ns)
@@ -271,7 +281,7 @@ void sched_index_update(SchedIndex *x, size_t i, const NodeState *ns)
 
                 l[i] = (SchedTreeLink){
                         .key = sched_node_key(ns, (SchedOrder)o),
-                        .signature = o == SCHED_ORDER_SPREAD_CPU ? 0 : signature,
+                        .signature = order_grouped((SchedOrder)o) ? signature : 0,
                         .left = NIL,
                         .right = NIL,
                 };
@@ -337,7 +347,9 @@ SchedIndex *sched_index_free(SchedIndex *x)
  * and they fit in 64 bits, a counter of bit width enough for the largest domain per domain;
  * else the free mask when there are at most 64 GPUs; else nothing. Either way nodes with one
  * signature have the same free GPUs in every domain, and the same eligible ones, which is all
- * the GPU rule's fragmentation looks at.
+ * the GPU rule's fragmentation looks at. Nothing, too, when the GPUs are alike and every domain
+ * is a single GPU: no placement there ever fragments, and key order alone finds the best node,
+ * where grouping would make the walk visit every signature.
  */
 static void class_signature_choose(SchedClass *k, const Node *n, const NodeState *ns)
 {
@@ -352,7 +364,7 @@ static void class_signature_choose(SchedClass *k, const Node *n, const NodeState
                         largest = ns->domain_size[d];
         while (bits < 32 && (UINT64_C(1) << bits) <= largest)
                 bits++;
-        if (n->n_gpus == 0)
+        if (n->n_gpus == 0 || (alike && largest <= 1))
                 k->signature = SCHED_SIGNATURE_NONE;
         else if (alike && (uint64_t)bits * ns->n_domains <= 64) {
                 k->signature = SCHED_SIGNATURE_COUNTS;

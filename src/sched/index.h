@@ -4,13 +4,15 @@
 /*
  * The node index behind sched_place() (internal to src/sched): nodes grouped into classes with
  * identical static attributes (capacities, GPU models, memories and NVLink layout, labels), and
- * per class one treap per placement order, ordered by the node's sort key, then its GPU
- * signature, then node index, and carrying subtree maxima of free cpu, memory and GPUs, so "the
- * first node in order that has at least this much free" prunes whole subtrees. Within a class a
- * job's score is its sort key plus or minus a term that depends only on the class and the job,
- * so key order is score order there; and nodes of a class with the same key and signature are
- * alike for the GPU rule, so only the first of them (the lowest index) can win. Down nodes are
- * in no tree. docs/scheduler.md, "Placement", has the formulas.
+ * per class one treap per placement order, ordered by a GPU signature, then the node's sort key,
+ * then node index, and carrying subtree maxima of free cpu, memory and GPUs, so "the first node
+ * in order that has at least this much free" prunes whole subtrees. Within a class a job's score
+ * is its sort key plus or minus a term that depends only on the class and the job, so key order
+ * is score order there. The trees GPU jobs use group a class's nodes by signature (nodes with one
+ * signature are alike for the GPU rule, so they leave the same fragmentation), so the first
+ * fitting node of each group is the group's best and the walk goes from group to group; the
+ * trees CPU jobs use have no signature, so they are in plain key order. Down nodes are in no
+ * tree. docs/scheduler.md, "Placement", has the formulas.
  */
 
 #include <stdbool.h>
@@ -23,11 +25,14 @@
 #define SCHED_INDEX_NONE SIZE_MAX
 #define SCHED_PPM        UINT64_C(1000000)
 
-/* The orders the trees keep; lower sort key first, ties by node index. */
+/* The orders the trees keep: by signature (GPU orders of grouped classes only, else 0), then
+ * lower sort key first, then node index. */
 typedef enum SchedOrder {
-        SCHED_ORDER_BINPACK,    /* key = free cpu + memory + GPU shares: fullest first */
-        SCHED_ORDER_SPREAD_GPU, /* 3,000,000 - (free cpu + memory + GPU shares): emptiest first */
-        SCHED_ORDER_SPREAD_CPU, /* 3,000,000 - (free cpu + memory shares): GPUs not counted */
+        SCHED_ORDER_BINPACK_CPU, /* key = free cpu + memory + GPU shares: fullest first */
+        SCHED_ORDER_BINPACK_GPU, /* the same key, grouped by signature */
+        SCHED_ORDER_SPREAD_GPU,  /* 3,000,000 - (free cpu + memory + GPU shares): emptiest first;
+                                    grouped by signature */
+        SCHED_ORDER_SPREAD_CPU,  /* 3,000,000 - (free cpu + memory shares): GPUs not counted */
         _SCHED_ORDER_MAX,
 } SchedOrder;
 
@@ -40,7 +45,8 @@ typedef struct SchedNeed {
 
 /* How a class sums up which of a node's GPUs are free, in SchedTreeLink.signature. */
 typedef enum SchedSignature {
-        SCHED_SIGNATURE_NONE,   /* always 0: no GPUs, or too many to sum up */
+        SCHED_SIGNATURE_NONE,   /* always 0: no GPUs, too many to sum up, or nothing to tell apart
+                                   (alike GPUs, each its own NVLink domain: never fragmented) */
         SCHED_SIGNATURE_COUNTS, /* free GPUs per NVLink domain, packed: the class's GPUs are all
                                    of one model and memory, so only the counts matter */
         SCHED_SIGNATURE_MASK,   /* bit g: GPU g is free */
@@ -60,7 +66,7 @@ typedef struct SchedClass {
 /* One node's place in one tree. */
 typedef struct SchedTreeLink {
         uint64_t key;
-        uint64_t signature;           /* 0 in the SCHED_ORDER_SPREAD_CPU trees, which only CPU jobs use */
+        uint64_t signature;           /* 0 in the *_CPU trees, which only CPU jobs use */
         uint64_t max_free_cpu_millis; /* over the subtree */
         uint64_t max_free_memory_bytes;
         uint32_t max_free_gpus;
@@ -119,27 +125,21 @@ size_t sched_index_first(const SchedIndex *x, size_t class, SchedOrder o, const 
 
 /**
  * sched_index_next() - the next such node after node @after (which must be in the trees), or
- * SCHED_INDEX_NONE. With @skip_alike, the nodes with the same key and signature as @after are
- * passed over: they come after it in index order, so none of them can beat it when they are
- * alike for the job, which they are for a CPU job, and for a GPU job when the class has a
- * signature (sched_index_signed()).
+ * SCHED_INDEX_NONE. With @skip_group, the nodes with the same signature as @after are passed
+ * over, so in a grouped class (sched_index_grouped()) the walk goes to the best fitting node of
+ * the next signature in a GPU order. Without it, the very next fitting node.
  */
 size_t sched_index_next(const SchedIndex *x, size_t class, SchedOrder o, const SchedNeed *need, size_t after,
-                        bool skip_alike);
-
-/** sched_index_signed() - whether nodes of @class with one signature are alike for GPU jobs. */
-static inline bool sched_index_signed(const SchedIndex *x, size_t class)
-{
-        return x->classes[class].signature != SCHED_SIGNATURE_NONE;
-}
+                        bool skip_group);
 
 /**
- * sched_index_by_node() - whether nodes of @class with one key in order @o come in node index
- * order (no signature sets them apart there), so a later one can never win a tie.
+ * sched_index_grouped() - whether the GPU-order trees of @class group its nodes by signature:
+ * nodes with one signature have the same free GPUs per NVLink domain, and the same eligible ones,
+ * so the GPU rule gives each the same fragmentation. Otherwise they are in key order.
  */
-static inline bool sched_index_by_node(const SchedIndex *x, size_t class, SchedOrder o)
+static inline bool sched_index_grouped(const SchedIndex *x, size_t class)
 {
-        return o == SCHED_ORDER_SPREAD_CPU || !sched_index_signed(x, class);
+        return x->classes[class].signature != SCHED_SIGNATURE_NONE;
 }
 
 /**

@@ -128,7 +128,7 @@ typedef struct JournalContents {
  * the rest kept. Damage anywhere before it is an error naming the record and its byte offset
  * ("record 57 at byte 12345: sha256 mismatch"). An empty file is an empty journal. On success
  * *@ret is filled (release with sched_journal_contents_done()). Returns 0, -EINVAL (damaged or not
- * a journal), -ENOMEM or the -errno of reading.
+ * a journal), -EPROTONOSUPPORT (another format version), -ENOMEM or the -errno of reading.
  */
 int sched_journal_load(const char *path, JournalContents *ret, BerthError *err);
 

@@ -341,7 +341,7 @@ static uint64_t node_pick_gpus(const Node *n, const NodeState *ns, const Job *j,
 static SchedOrder job_order(const Job *j, SchedPolicy policy)
 {
         if (policy == SCHED_POLICY_BINPACK)
-                return SCHED_ORDER_BINPACK;
+                return j->n_gpus > 0 ? SCHED_ORDER_BINPACK_GPU : SCHED_ORDER_BINPACK_CPU;
         return j->n_gpus > 0 ? SCHED_ORDER_SPREAD_GPU : SCHED_ORDER_SPREAD_CPU;
 }
 
@@ -367,7 +367,7 @@ static uint64_t job_share(uint64_t cpu_millis, uint64_t memory_bytes, uint32_t n
  */
 static uint64_t score_from_key(uint64_t key, uint64_t share, SchedOrder o)
 {
-        return o == SCHED_ORDER_BINPACK ? key - share : key + share;
+        return o == SCHED_ORDER_BINPACK_CPU || o == SCHED_ORDER_BINPACK_GPU ? key - share : key + share;
 }
 
 static uint64_t node_score(const NodeState *ns, const Job *j, SchedOrder o)
@@ -392,7 +392,8 @@ static bool node_can_take(const Node *n, const NodeState *ns, const Job *j)
                ns->n_free_gpus >= j->n_gpus && node_selector_matches(n, j);
 }
 
-/* One placement search: the best candidate so far by (score, fragmented GPUs, node index). */
+/* One placement search: the best candidate so far by (fragmented GPUs after placement, score,
+ * node index). A CPU job fragments nothing, so for it that is (score, node index). */
 typedef struct Search {
         const Cluster *cluster;
         const ClusterState *state;
@@ -437,6 +438,13 @@ static int search_alloc(Search *q)
         return 0;
 }
 
+/* Whether a node scoring @score, @i, can no longer win whatever its GPUs: the best so far leaves
+ * no fragmentation and scores better, or as well with a lower index. */
+static bool search_beaten(const Search *q, size_t i, uint64_t score)
+{
+        return q->best_frag == 0 && (score > q->best_score || (score == q->best_score && q->best < i));
+}
+
 /* Node @i, which has the free cpu, memory and GPU count and the labels the job needs, scores
  * @score: keep it if it can supply the GPUs and beats the best so far. */
 static void search_offer(Search *q, size_t i, uint64_t score)
@@ -444,7 +452,7 @@ static void search_offer(Search *q, size_t i, uint64_t score)
         const Job *j = q->job;
         uint64_t frag = 0;
 
-        if (score > q->best_score || q->error < 0)
+        if (search_beaten(q, i, score) || q->error < 0)
                 return;
         if (j->n_gpus > 0) {
                 if (!q->best_pick && search_alloc(q) < 0)
@@ -456,7 +464,8 @@ static void search_offer(Search *q, size_t i, uint64_t score)
                 if (frag == COST_NONE)
                         return;
         }
-        if (score == q->best_score && (frag > q->best_frag || (frag == q->best_frag && i > q->best)))
+        if (frag > q->best_frag ||
+            (frag == q->best_frag && (score > q->best_score || (score == q->best_score && i > q->best))))
                 return;
         q->best = i;
         q->best_score = score;
@@ -514,15 +523,47 @@ static bool class_may_take(const Node *n, const Job *j)
 }
 
 /*
- * Per class, the nodes that fit come out of the tree in key order, which is score order there,
- * ties by node index. So the first one that can supply the GPUs is the class's best score, and
- * only the nodes with that same key can still win on fragmentation or index: the walk stops at
- * the first worse score, or once nothing after can beat a best with no fragmentation.
+ * Walk class @k of the index for @j, offering every node that can still win. Fitting nodes come
+ * out of a tree in key order, which is score order within a class, ties by node index; in the
+ * trees of a grouped class for GPU jobs, signature by signature, each in key order.
+ * - A CPU job: the first fitting node is the class's best.
+ * - A GPU job in a grouped class: nodes with one signature leave the same fragmentation, so the
+ *   first fitting node of each signature is that group's best; the walk offers one node per
+ *   signature present among the fitting nodes.
+ * - A GPU job in a class without groups: node by node in key order, until the best so far
+ *   leaves no fragmentation and the walk has reached its score (nothing later scores better).
  */
+static void place_in_class(const SchedIndex *x, size_t k, SchedOrder o, const SchedNeed *need, Search *q)
+{
+        const SchedClass *class = &x->classes[k];
+        const Job *j = q->job;
+        bool grouped = j->n_gpus > 0 && sched_index_grouped(x, k);
+        size_t i = sched_index_first(x, k, o, need);
+        uint64_t share;
+
+        /* the tree first: when nothing in the class fits, its root says so at once */
+        if (i == SCHED_INDEX_NONE || !class_may_take(&q->cluster->nodes[class->first_node], j))
+                return;
+        share = job_share(class->cpu_millis, class->memory_bytes, class->n_gpus, j, o);
+        for (; i != SCHED_INDEX_NONE; i = sched_index_next(x, k, o, need, i, grouped)) {
+                uint64_t score = score_from_key(sched_index_key(x, o, i), share, o);
+
+                assert(sched_index_node_current(x, i, &q->state->nodes[i]));
+                if (!grouped && search_beaten(q, i, score))
+                        return;
+                search_offer(q, i, score);
+                if (j->n_gpus == 0 || q->error < 0)
+                        return;
+                /* the same test for the next node, which scores no better and, on a tie, has a
+                 * higher index: saves a descent */
+                if (!grouped && q->best_frag == 0 &&
+                    (q->best_score < score || (q->best_score == score && q->best <= i)))
+                        return;
+        }
+}
+
 int sched_place(const Cluster *c, const ClusterState *s, const Job *j, SchedPolicy policy, Placement *ret)
 {
-        const SchedIndex *x;
-        SchedOrder o;
         SchedNeed need;
         Search q;
 
@@ -533,33 +574,12 @@ int sched_place(const Cluster *c, const ClusterState *s, const Job *j, SchedPoli
                 return sched_place_baseline(c, s, j, policy, ret);
         if (j->n_gpus > s->max_node_gpus)
                 return -ENOSPC;
-        x = s->index;
-        assert(x);
-        o = job_order(j, policy);
+        assert(s->index);
         need = (SchedNeed){
                 .cpu_millis = j->cpu_millis, .memory_bytes = j->memory_bytes, .n_gpus = j->n_gpus};
         search_init(&q, c, s, j);
-        for (size_t k = 0; k < x->n_classes; k++) {
-                const SchedClass *class = &x->classes[k];
-                bool skip_alike = j->n_gpus == 0 || sched_index_signed(x, k),
-                     by_node = sched_index_by_node(x, k, o);
-                size_t i = sched_index_first(x, k, o, &need);
-                uint64_t share;
-
-                /* the tree first: when nothing in the class fits, its root says so at once */
-                if (i == SCHED_INDEX_NONE || !class_may_take(&c->nodes[class->first_node], j))
-                        continue;
-                share = job_share(class->cpu_millis, class->memory_bytes, class->n_gpus, j, o);
-                for (; i != SCHED_INDEX_NONE; i = sched_index_next(x, k, o, &need, i, skip_alike)) {
-                        uint64_t score = score_from_key(sched_index_key(x, o, i), share, o);
-
-                        assert(sched_index_node_current(x, i, &s->nodes[i]));
-                        if (score > q.best_score ||
-                            (by_node && score == q.best_score && q.best_frag == 0 && q.best < i))
-                                break;
-                        search_offer(&q, i, score);
-                }
-        }
+        for (size_t k = 0; k < s->index->n_classes; k++)
+                place_in_class(s->index, k, job_order(j, policy), &need, &q);
         return search_finish(&q, ret);
 }
 

@@ -3,8 +3,9 @@
 
 /*
  * Placement: which node, and which of its GPUs, a job goes to now. Pure and deterministic:
- * integer arithmetic only, and every tie broken by a total order (score, then fragmented GPUs,
- * then node index, which is node name order since a Cluster is canonical). docs/scheduler.md,
+ * integer arithmetic only, and a total order on nodes: for a job that asks for GPUs the fragmented
+ * GPUs the node is left with, then the score, then the node index (node name order, since a
+ * Cluster is canonical); for a CPU-only job the score, then the node index. docs/scheduler.md,
  * "Placement", gives the formulas.
  */
 
@@ -83,9 +84,11 @@ ClusterState *sched_cluster_state_free(ClusterState *s);
  * sched_place() - choose where @j goes now under @policy, without changing @s: the node and, when
  * the job asks for GPUs, a set of free GPUs on that node that match gpu_model and gpu_memory,
  * within one NVLink domain when one domain can hold them all, leaving the fewest fragmented GPUs.
- * Down nodes and nodes whose labels do not match the selector are skipped. binpack and spread
- * find the node through the index in @s (O(classes x log nodes) in realistic clusters), with
- * exactly sched_place_scan()'s answer. On success *@ret is filled and owns its gpus array
+ * Among the nodes, a GPU job goes where the fewest fragmented GPUs are left, then by score; a CPU
+ * job by score. Down nodes and nodes whose labels do not match the selector are skipped. binpack
+ * and spread find the node through the index in @s (O(classes x log nodes) for CPU jobs in
+ * realistic clusters, times the GPU signatures present for GPU jobs), with exactly
+ * sched_place_scan()'s answer. On success *@ret is filled and owns its gpus array
  * (release with sched_placement_done()). Returns 0, -ENOSPC when nothing fits now, or -ENOMEM.
  */
 int sched_place(const Cluster *c, const ClusterState *s, const Job *j, SchedPolicy policy, Placement *ret);

@@ -128,7 +128,7 @@ static void test_classes_and_ties(void **state)
  * c and d (another class) have 4 GPUs, c as two pairs and d as 1 + 1 + 2; each holds g0. A
  * 2-GPU job on c takes g2 g3 and leaves g1 stranded (1), on d takes g2 g3 and leaves 0: d.
  */
-static void test_fragmentation_breaks_ties(void **state)
+static void test_fragmentation_over_name_order(void **state)
 {
         _cleanup_(sched_cluster_freep) Cluster *c = cluster_from(
                 "{\"nodes\": ["
@@ -187,11 +187,10 @@ static void test_fragmentation_breaks_ties(void **state)
 }
 
 /*
- * Within a class, nodes with one key are ordered by their GPU signature before their index. n0,
- * n1, n2 have 4 GPUs in two NVLink pairs and 2 of them free: n0 has pair 1 free, n1 pair 0, n2
- * one of each. A CPU job scores the same on all three and must go to n0 under binpack (under
- * spread it does not count GPUs, and the order is plain node order there), whatever order the
- * signatures put them in.
+ * The trees GPU jobs use order a class's nodes by GPU signature before key and index; CPU jobs
+ * must not see that order. n0, n1, n2 have 4 GPUs in two NVLink pairs and 2 of them free: n0 has
+ * pair 1 free, n1 pair 0, n2 one of each. A CPU job scores the same on all three and must go to
+ * n0 under binpack and spread, whatever order the signatures put them in.
  */
 static void test_signature_order(void **state)
 {
@@ -394,11 +393,12 @@ static Job random_job(uint64_t *x)
 
 /*
  * Nodes with 66 GPUs in 33 NVLink pairs: too many to sum up in a 64-bit signature, so the index
- * walks equal keys node by node there. First by hand: n0 holds g0 and g2 (two half pairs, 2
- * fragmented), n1 g0 and g1 (a full pair, 0); same key. A 2-GPU job takes a free pair on either,
- * leaving 2 fragmented on n0 and 0 on n1: n1, although it comes later (under spread, once the
- * empty nodes are down). Then random GPU jobs
- * against the scan, as in the big test.
+ * walks the class node by node in key order there. First by hand: n0 holds g0 and g2 (two half
+ * pairs, 2 fragmented), n1 g0 and g1 (a full pair, 0); same key. A 2-GPU job takes a free pair on
+ * either, leaving 2 fragmented on n0 and 0 on n1: n1, although it comes later. The empty nodes
+ * n2-n4 leave 0 too (a whole free pair) but score worse under binpack; under spread they score
+ * better, so n1 only once they are down. Then random GPU jobs against the scan, as in the big
+ * test.
  */
 static void test_many_gpus(void **state)
 {
@@ -571,9 +571,12 @@ static void test_cross_check(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_classes_and_ties), cmocka_unit_test(test_fragmentation_breaks_ties),
-                cmocka_unit_test(test_signature_order),  cmocka_unit_test(test_mixed_models_in_class),
-                cmocka_unit_test(test_many_gpus),        cmocka_unit_test(test_cross_check),
+                cmocka_unit_test(test_classes_and_ties),
+                cmocka_unit_test(test_fragmentation_over_name_order),
+                cmocka_unit_test(test_signature_order),
+                cmocka_unit_test(test_mixed_models_in_class),
+                cmocka_unit_test(test_many_gpus),
+                cmocka_unit_test(test_cross_check),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -217,6 +217,89 @@ static void test_model_memory_selector(void **state)
         sched_cluster_state_free(s);
 }
 
+/*
+ * Fragmentation first, then the score. a, b, c (order 0, 1, 2) each have 8 cpu, 64Gi and 8 H100,
+ * NVLink domain 0 = g0-g3, 1 = g4-g7. a runs 4 cpu + 32Gi + g0, b runs g0 g1 (no cpu or memory),
+ * c is empty. The job asks 1 cpu + 8Gi + 2 GPUs: 125000 + 125000 + 250000 = 500000 ppm asked.
+ * - free - asked: a 500000 + 500000 + 875000 - 500000 = 1375000; b 1000000 + 1000000 + 750000 -
+ *   500000 = 2250000; c 3000000 - 500000 = 2500000. binpack scores a 1375000 (best), b 2250000,
+ *   c 2500000; spread 3000000 minus those: c 500000 (best), b 750000, a 1625000.
+ * - Fragmented GPUs left: a takes g1 g2 (domain 0 left with 1 free of 4: 1; domain 1 instead
+ *   would strand 2 there and 3 in domain 0: 5), so 1. b takes g2 g3 and fills domain 0: 0. c
+ *   takes g0 g1 and strands g2 g3: 2.
+ * So both policies take b, g2 g3, although binpack scores a better and spread c. With b down: a
+ * (1) before c (2) under both, g1 g2. A CPU job of 1 cpu + 8Gi (250000 asked) still goes by score
+ * alone: binpack a 1875000 - 250000 = 1625000, b 2500000, c 2750000, so a; spread, without GPU
+ * terms, a 3000000 - (1000000 - 250000) = 2250000, b and c 3000000 - (2000000 - 250000) =
+ * 1250000, so b, the lower name.
+ */
+static const char three_gpu_nodes[] =
+        "{\"nodes\": ["
+        "{\"name\": \"c\", \"cpu\": 8, \"memory\": \"64Gi\", \"gpus\": ["
+        "{\"uuid\": \"c0\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 0},"
+        "{\"uuid\": \"c1\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 0},"
+        "{\"uuid\": \"c2\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 0},"
+        "{\"uuid\": \"c3\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 0},"
+        "{\"uuid\": \"c4\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 1},"
+        "{\"uuid\": \"c5\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 1},"
+        "{\"uuid\": \"c6\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 1},"
+        "{\"uuid\": \"c7\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 1}]}"
+        ","
+        "{\"name\": \"b\", \"cpu\": 8, \"memory\": \"64Gi\", \"gpus\": ["
+        "{\"uuid\": \"b0\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 0},"
+        "{\"uuid\": \"b1\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 0},"
+        "{\"uuid\": \"b2\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 0},"
+        "{\"uuid\": \"b3\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 0},"
+        "{\"uuid\": \"b4\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 1},"
+        "{\"uuid\": \"b5\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 1},"
+        "{\"uuid\": \"b6\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 1},"
+        "{\"uuid\": \"b7\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 1}]}"
+        ","
+        "{\"name\": \"a\", \"cpu\": 8, \"memory\": \"64Gi\", \"gpus\": ["
+        "{\"uuid\": \"a0\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 0},"
+        "{\"uuid\": \"a1\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 0},"
+        "{\"uuid\": \"a2\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 0},"
+        "{\"uuid\": \"a3\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 0},"
+        "{\"uuid\": \"a4\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 1},"
+        "{\"uuid\": \"a5\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 1},"
+        "{\"uuid\": \"a6\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 1},"
+        "{\"uuid\": \"a7\", \"model\": \"H100\", \"memory\": \"80Gi\", \"nvlink\": 1}]}"
+        "]}";
+
+static void test_fragmentation_before_score(void **state)
+{
+        _cleanup_(sched_cluster_freep) Cluster *c = cluster_from(three_gpu_nodes);
+        ClusterState *s = state_for(c);
+        Job on_a_job = job(4000, 32 * GI, 1), on_b_job = job(0, 0, 2), two = job(1000, 8 * GI, 2),
+            cpu_job = job(1000, 8 * GI, 0);
+        Placement on_a = {.node = 0, .gpus = (uint32_t[]){0}, .n_gpus = 1},
+                  on_b = {.node = 1, .gpus = (uint32_t[]){0, 1}, .n_gpus = 2}, p = {}, scan = {};
+
+        assert_string_equal(c->nodes[0].name, "a");
+        sched_commit(s, &on_a_job, &on_a, 1);
+        sched_commit(s, &on_b_job, &on_b, 2);
+        for (int policy = SCHED_POLICY_BINPACK; policy <= SCHED_POLICY_SPREAD; policy++) {
+                assert_int_equal(sched_place(c, s, &two, policy, &p), 0);
+                assert_int_equal(p.node, 1);
+                assert_gpus(&p, (const uint32_t[]){2, 3}, 2);
+                assert_int_equal(sched_place_scan(c, s, &two, policy, &scan), 0);
+                assert_int_equal(scan.node, 1);
+                sched_placement_done(&scan);
+                sched_placement_done(&p);
+        }
+        sched_node_set_up(s, 1, false);
+        for (int policy = SCHED_POLICY_BINPACK; policy <= SCHED_POLICY_SPREAD; policy++) {
+                assert_int_equal(sched_place(c, s, &two, policy, &p), 0);
+                assert_int_equal(p.node, 0);
+                assert_gpus(&p, (const uint32_t[]){1, 2}, 2);
+                sched_placement_done(&p);
+        }
+        sched_node_set_up(s, 1, true);
+        assert_int_equal(place_node(c, s, &cpu_job, SCHED_POLICY_BINPACK), 0);
+        assert_int_equal(place_node(c, s, &cpu_job, SCHED_POLICY_SPREAD), 1);
+        sched_cluster_state_free(s);
+}
+
 /* a is down: a job that would go to a (lowest name, all empty) goes to b; with every node down,
  * nothing fits. Also -ENOSPC for too much cpu, memory or GPUs, and for GPUs that are all taken. */
 static void test_down_and_nospace(void **state)
@@ -580,9 +663,13 @@ static void test_property(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_policy_names),     cmocka_unit_test(test_binpack_and_spread),
-                cmocka_unit_test(test_gpu_nvlink),       cmocka_unit_test(test_model_memory_selector),
-                cmocka_unit_test(test_down_and_nospace), cmocka_unit_test(test_commit_release),
+                cmocka_unit_test(test_policy_names),
+                cmocka_unit_test(test_binpack_and_spread),
+                cmocka_unit_test(test_gpu_nvlink),
+                cmocka_unit_test(test_model_memory_selector),
+                cmocka_unit_test(test_fragmentation_before_score),
+                cmocka_unit_test(test_down_and_nospace),
+                cmocka_unit_test(test_commit_release),
                 cmocka_unit_test(test_property),
         };
 
