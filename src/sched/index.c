@@ -213,6 +213,7 @@ size_t sched_index_first(const SchedIndex *x, size_t class, SchedOrder o, const 
         uint32_t v;
 
         assert(x && class < x->n_classes && o < _SCHED_ORDER_MAX && need);
+        assert(x->classes[class].active[o]);
         v = treap_first(x, x->links[o], x->classes[class].root[o], need);
         return v == NIL ? SCHED_INDEX_NONE : v;
 }
@@ -256,6 +257,21 @@ static bool order_grouped(SchedOrder o)
         return o == SCHED_ORDER_BINPACK_GPU || o == SCHED_ORDER_SPREAD_GPU;
 }
 
+/* Put node @i (up, in class @k) into @k's tree of order @o, at its current position. */
+static void link_insert(SchedIndex *x, SchedClass *k, SchedOrder o, size_t i, const NodeState *ns,
+                        uint64_t signature)
+{
+        SchedTreeLink *l = x->links[o];
+
+        l[i] = (SchedTreeLink){
+                .key = sched_node_key(ns, o),
+                .signature = order_grouped(o) ? signature : 0,
+                .left = NIL,
+                .right = NIL,
+        };
+        k->root[o] = treap_insert(x, l, k->root[o], (uint32_t)i);
+}
+
 void sched_index_update(SchedIndex *x, size_t i, const NodeState *ns)
 {
         uint64_t signature;
@@ -268,7 +284,8 @@ void sched_index_update(SchedIndex *x, size_t i, const NodeState *ns)
         /* the old keys are still in the links, which is what erasing needs */
         if (n->linked)
                 for (int o = 0; o < _SCHED_ORDER_MAX; o++)
-                        k->root[o] = treap_erase(x, x->links[o], k->root[o], (uint32_t)i);
+                        if (k->active[o])
+                                k->root[o] = treap_erase(x, x->links[o], k->root[o], (uint32_t)i);
         n->free_cpu_millis = ns->free_cpu_millis;
         n->free_memory_bytes = ns->free_memory_bytes;
         n->free_gpus = ns->n_free_gpus;
@@ -276,17 +293,23 @@ void sched_index_update(SchedIndex *x, size_t i, const NodeState *ns)
         if (!n->linked)
                 return;
         signature = node_signature(k, ns);
-        for (int o = 0; o < _SCHED_ORDER_MAX; o++) {
-                SchedTreeLink *l = x->links[o];
+        for (int o = 0; o < _SCHED_ORDER_MAX; o++)
+                if (k->active[o])
+                        link_insert(x, k, (SchedOrder)o, i, ns, signature);
+}
 
-                l[i] = (SchedTreeLink){
-                        .key = sched_node_key(ns, (SchedOrder)o),
-                        .signature = order_grouped((SchedOrder)o) ? signature : 0,
-                        .left = NIL,
-                        .right = NIL,
-                };
-                k->root[o] = treap_insert(x, l, k->root[o], (uint32_t)i);
-        }
+void sched_index_activate(SchedIndex *x, size_t class, SchedOrder o, const NodeState *nodes)
+{
+        SchedClass *k;
+
+        assert(x && class < x->n_classes && o < _SCHED_ORDER_MAX && nodes);
+        k = &x->classes[class];
+        if (k->active[o])
+                return;
+        k->active[o] = true;
+        for (size_t i = 0; i < x->n_nodes; i++)
+                if (x->nodes[i].class == class && x->nodes[i].linked)
+                        link_insert(x, k, o, i, &nodes[i], node_signature(k, &nodes[i]));
 }
 
 static int compare_u64(uint64_t a, uint64_t b)

@@ -61,6 +61,10 @@ typedef struct SchedClass {
         SchedSignature signature;
         uint32_t count_bits; /* SCHED_SIGNATURE_COUNTS: bits per domain */
         uint32_t root[_SCHED_ORDER_MAX];
+        /* a tree is built the first time a placement asks for it (sched_index_activate()) and
+         * kept from then on: a binpack run never pays for the spread trees, and a CPU-only class
+         * never for the GPU-job trees */
+        bool active[_SCHED_ORDER_MAX];
 } SchedClass;
 
 /* One node's place in one tree. */
@@ -118,8 +122,15 @@ SchedIndex *sched_index_free(SchedIndex *x);
 void sched_index_update(SchedIndex *x, size_t i, const NodeState *ns);
 
 /**
+ * sched_index_activate() - build the tree of @class in order @o from the node states @nodes, if
+ * it is not built yet; from then on sched_index_update() keeps it. A cache: it changes no answer.
+ * O(nodes) the first time, then O(1).
+ */
+void sched_index_activate(SchedIndex *x, size_t class, SchedOrder o, const NodeState *nodes);
+
+/**
  * sched_index_first() - the first up node of @class in order @o with at least @need free, or
- * SCHED_INDEX_NONE.
+ * SCHED_INDEX_NONE. The tree must be active (sched_index_activate()).
  */
 size_t sched_index_first(const SchedIndex *x, size_t class, SchedOrder o, const SchedNeed *need);
 

@@ -533,15 +533,22 @@ static bool class_may_take(const Node *n, const Job *j)
  * - A GPU job in a class without groups: node by node in key order, until the best so far
  *   leaves no fragmentation and the walk has reached its score (nothing later scores better).
  */
-static void place_in_class(const SchedIndex *x, size_t k, SchedOrder o, const SchedNeed *need, Search *q)
+static void place_in_class(SchedIndex *x, size_t k, SchedOrder o, const SchedNeed *need, Search *q)
 {
         const SchedClass *class = &x->classes[k];
         const Job *j = q->job;
         bool grouped = j->n_gpus > 0 && sched_index_grouped(x, k);
-        size_t i = sched_index_first(x, k, o, need);
         uint64_t share;
+        size_t i;
 
-        /* the tree first: when nothing in the class fits, its root says so at once */
+        /* a tree that is built is the cheapest test: when nothing in the class fits, its root
+         * says so at once; one that is not is built only for a class that may take the job */
+        if (!class->active[o]) {
+                if (!class_may_take(&q->cluster->nodes[class->first_node], j))
+                        return;
+                sched_index_activate(x, k, o, q->state->nodes);
+        }
+        i = sched_index_first(x, k, o, need);
         if (i == SCHED_INDEX_NONE || !class_may_take(&q->cluster->nodes[class->first_node], j))
                 return;
         share = job_share(class->cpu_millis, class->memory_bytes, class->n_gpus, j, o);

@@ -133,6 +133,8 @@ typedef struct Sim {
         Ending *endings;   /* n_in entries, for reservations */
         size_t *shape_rep; /* one node per distinct static shape, for "fits some node" */
         size_t n_shapes;
+        size_t *node_shape; /* per node: its shape */
+        bool *shape_fit;    /* per shape: sim_fit_shapes()'s answer for one job */
         char reason[512];
 
         /* accounting, sim-stats.c */
@@ -165,6 +167,12 @@ int sim_job_start(Sim *sim, size_t j, Placement *p);
 void sim_job_stop(Sim *sim, size_t j, Placement *ret);
 void sim_set_mask(Sim *sim, bool on);
 bool sim_job_fits_static(const Sim *sim, size_t node, const Job *j);
+/* For loops over many nodes: whether @j could ever fit each shape, then sim_fits_shape(). */
+void sim_fit_shapes(Sim *sim, const Job *j);
+static inline bool sim_fits_shape(const Sim *sim, size_t node)
+{
+        return sim->shape_fit[sim->node_shape[node]];
+}
 
 /* Whether some running job could be preempted for @j: one with a lower priority. */
 static inline bool sim_can_preempt_some(const Sim *sim, const Job *j)

@@ -178,7 +178,7 @@ static bool preemption_could_help(const Sim *sim, size_t i, const Job *j)
 
         return ns->up && ns->free_cpu_millis + sum[0] >= j->cpu_millis &&
                ns->free_memory_bytes + sum[1] >= j->memory_bytes && ns->n_free_gpus + sum[2] >= j->n_gpus &&
-               sim_job_fits_static(sim, i, j);
+               sim_fits_shape(sim, i);
 }
 
 int sim_try_preempt(Sim *sim, size_t u, bool *ret_placed)
@@ -189,6 +189,7 @@ int sim_try_preempt(Sim *sim, size_t u, bool *ret_placed)
         int r = 0;
 
         *ret_placed = false;
+        sim_fit_shapes(sim, j);
         /* nodes with preemptible jobs, in index order: a strict comparison leaves ties to the
          * lowest, and one victim (the fewest possible, since @j fits nowhere now) ends the search */
         for (size_t w = 0; w < (sim->c->n_nodes + 63) / 64 && best_n > 1; w++)
@@ -279,10 +280,11 @@ void sim_reserve(Sim *sim, size_t u)
         size_t best = SIZE_MAX;
 
         assert(!sim->res_masked);
+        sim_fit_shapes(sim, j);
         for (size_t i = 0; i < sim->c->n_nodes; i++) {
                 uint64_t t;
 
-                if (!sim->s->nodes[i].up || !sim_job_fits_static(sim, i, j))
+                if (!sim->s->nodes[i].up || !sim_fits_shape(sim, i))
                         continue;
                 t = node_fit_time(sim, i, j, best_t);
                 if (t < best_t) {

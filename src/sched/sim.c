@@ -240,14 +240,18 @@ static int shapes_init(Sim *sim)
         _cleanup_free_ size_t *idx = calloc(c->n_nodes ? c->n_nodes : 1, sizeof(size_t));
 
         sim->shape_rep = calloc(c->n_nodes ? c->n_nodes : 1, sizeof(size_t));
-        if (!idx || !sim->shape_rep)
+        sim->node_shape = calloc(c->n_nodes ? c->n_nodes : 1, sizeof(size_t));
+        sim->shape_fit = calloc(c->n_nodes ? c->n_nodes : 1, sizeof(bool));
+        if (!idx || !sim->shape_rep || !sim->node_shape || !sim->shape_fit)
                 return -ENOMEM;
         for (size_t i = 0; i < c->n_nodes; i++)
                 idx[i] = i;
         qsort_r(idx, c->n_nodes, sizeof(size_t), shape_cmp, (void *)c);
-        for (size_t i = 0; i < c->n_nodes; i++)
+        for (size_t i = 0; i < c->n_nodes; i++) {
                 if (i == 0 || shape_cmp(&idx[i - 1], &idx[i], (void *)c) != 0)
                         sim->shape_rep[sim->n_shapes++] = idx[i];
+                sim->node_shape[idx[i]] = sim->n_shapes - 1;
+        }
         return 0;
 }
 
@@ -262,6 +266,12 @@ static bool job_fits_some_shape(const Sim *sim, const Job *j)
 bool sim_job_fits_static(const Sim *sim, size_t node, const Job *j)
 {
         return sched_job_fits_node(&sim->c->nodes[node], j);
+}
+
+void sim_fit_shapes(Sim *sim, const Job *j)
+{
+        for (size_t k = 0; k < sim->n_shapes; k++)
+                sim->shape_fit[k] = sched_job_fits_node(&sim->c->nodes[sim->shape_rep[k]], j);
 }
 
 /* ---- trying a unit: dominance, placement, preemption */
@@ -908,6 +918,8 @@ static void sim_done(Sim *sim)
         free(sim->victims);
         free(sim->endings);
         free(sim->shape_rep);
+        free(sim->node_shape);
+        free(sim->shape_fit);
         sim_stats_done(sim);
         sched_cluster_state_free(sim->s);
 }
