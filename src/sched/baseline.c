@@ -11,21 +11,6 @@
 
 /* Which nodes can take a job is the same rule as place.c's, minus NVLink: kept separate so the
  * baselines never depend on how berth's own policies are indexed or optimised. */
-static bool gpu_eligible(const Gpu *g, const Job *j)
-{
-        return (!j->gpu_model || streq(j->gpu_model, g->model)) && g->memory_bytes >= j->gpu_memory_bytes;
-}
-
-static bool node_selector_matches(const Node *n, const Job *j)
-{
-        for (size_t i = 0; i < j->n_selector; i++) {
-                const char *v = sched_labels_find(n->labels, n->n_labels, j->selector[i].key);
-                if (!v || !streq(v, j->selector[i].value))
-                        return false;
-        }
-        return true;
-}
-
 /* The lowest-index (so lowest-uuid) eligible free GPUs of the node, written to @ret_pick when it
  * is not NULL; false when the node has fewer than the job asks. */
 static bool node_pick_gpus(const Node *n, const NodeState *ns, const Job *j, uint32_t *ret_pick)
@@ -33,7 +18,7 @@ static bool node_pick_gpus(const Node *n, const NodeState *ns, const Job *j, uin
         uint32_t k = 0;
 
         for (uint32_t g = 0; g < ns->n_gpus && k < j->n_gpus; g++) {
-                if (ns->gpu_owner[g] != SCHED_OWNER_NONE || !gpu_eligible(&n->gpus[g], j))
+                if (ns->gpu_owner[g] != SCHED_OWNER_NONE || !sched_gpu_eligible(&n->gpus[g], j))
                         continue;
                 if (ret_pick)
                         ret_pick[k] = g;
@@ -45,7 +30,7 @@ static bool node_pick_gpus(const Node *n, const NodeState *ns, const Job *j, uin
 static bool node_can_take(const Node *n, const NodeState *ns, const Job *j)
 {
         return ns->up && ns->free_cpu_millis >= j->cpu_millis && ns->free_memory_bytes >= j->memory_bytes &&
-               ns->n_free_gpus >= j->n_gpus && node_selector_matches(n, j) &&
+               ns->n_free_gpus >= j->n_gpus && sched_selector_matches(n, j) &&
                (j->n_gpus == 0 || node_pick_gpus(n, ns, j, NULL));
 }
 

@@ -209,27 +209,32 @@ int sched_input_parse_line(const char *line, unsigned line_no, SchedInput *ret, 
         return 0;
 }
 
-static size_t node_count_gpus(const Node *n, const Job *job)
+bool sched_gpu_eligible(const Gpu *g, const Job *job)
 {
-        size_t count = 0;
-
-        for (size_t i = 0; i < n->n_gpus; i++)
-                if ((!job->gpu_model || streq(job->gpu_model, n->gpus[i].model)) &&
-                    n->gpus[i].memory_bytes >= job->gpu_memory_bytes)
-                        count++;
-        return count;
+        return (!job->gpu_model || streq(job->gpu_model, g->model)) &&
+               g->memory_bytes >= job->gpu_memory_bytes;
 }
 
-bool sched_job_fits_node(const Node *n, const Job *job)
+bool sched_selector_matches(const Node *n, const Job *job)
 {
-        if (n->cpu_millis < job->cpu_millis || n->memory_bytes < job->memory_bytes)
-                return false;
         for (size_t i = 0; i < job->n_selector; i++) {
                 const char *v = sched_labels_find(n->labels, n->n_labels, job->selector[i].key);
                 if (!v || !streq(v, job->selector[i].value))
                         return false;
         }
-        return job->n_gpus == 0 || node_count_gpus(n, job) >= job->n_gpus;
+        return true;
+}
+
+bool sched_job_fits_node(const Node *n, const Job *job)
+{
+        size_t gpus = 0;
+
+        if (n->cpu_millis < job->cpu_millis || n->memory_bytes < job->memory_bytes ||
+            !sched_selector_matches(n, job))
+                return false;
+        for (size_t i = 0; i < n->n_gpus && gpus < job->n_gpus; i++)
+                gpus += sched_gpu_eligible(&n->gpus[i], job);
+        return gpus >= job->n_gpus;
 }
 
 bool sched_job_fits_some_node(const Cluster *c, const Job *job)

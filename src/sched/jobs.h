@@ -90,6 +90,12 @@ bool sched_job_fits_some_node(const Cluster *c, const Job *job);
 /** sched_job_fits_node() - the same test for one node. */
 bool sched_job_fits_node(const Node *n, const Job *job);
 
+/** sched_selector_matches() - whether node @n has every label of @job's selector, with its value. */
+bool sched_selector_matches(const Node *n, const Job *job);
+
+/** sched_gpu_eligible() - whether GPU @g is of @job's gpu_model (if any) with at least its gpu_memory. */
+bool sched_gpu_eligible(const Gpu *g, const Job *job);
+
 /*
  * The job ids seen so far, to refuse duplicates. An open-addressing hash table with a fixed
  * hash (FNV-1a): lookups are O(1) and, since nothing iterates it, its layout cannot leak into

@@ -299,11 +299,6 @@ static uint64_t pick_spanning(const NodeState *ns, Scratch *w, uint32_t k, uint3
         return opt;
 }
 
-static bool gpu_eligible(const Gpu *g, const Job *j)
-{
-        return (!j->gpu_model || streq(j->gpu_model, g->model)) && g->memory_bytes >= j->gpu_memory_bytes;
-}
-
 /*
  * Choose @j's GPUs on node @n: within one NVLink domain when one can hold them all, else across
  * domains; in both cases the fewest fragmented GPUs left on the node, then the lowest uuids.
@@ -322,7 +317,7 @@ static uint64_t node_pick_gpus(const Node *n, const NodeState *ns, const Job *j,
         for (uint32_t g = 0; g < ns->n_gpus; g++) {
                 bool free_gpu = ns->gpu_owner[g] == SCHED_OWNER_NONE;
 
-                w->elig[g] = free_gpu && gpu_eligible(&n->gpus[g], j);
+                w->elig[g] = free_gpu && sched_gpu_eligible(&n->gpus[g], j);
                 w->dom_free[ns->gpu_domain[g]] += free_gpu;
                 w->dom_elig[ns->gpu_domain[g]] += w->elig[g];
                 total += w->elig[g];
@@ -376,20 +371,10 @@ static uint64_t node_score(const NodeState *ns, const Job *j, SchedOrder o)
                               job_share(ns->cpu_millis, ns->memory_bytes, ns->n_gpus, j, o), o);
 }
 
-static bool node_selector_matches(const Node *n, const Job *j)
-{
-        for (size_t i = 0; i < j->n_selector; i++) {
-                const char *v = sched_labels_find(n->labels, n->n_labels, j->selector[i].key);
-                if (!v || !streq(v, j->selector[i].value))
-                        return false;
-        }
-        return true;
-}
-
 static bool node_can_take(const Node *n, const NodeState *ns, const Job *j)
 {
         return ns->up && ns->free_cpu_millis >= j->cpu_millis && ns->free_memory_bytes >= j->memory_bytes &&
-               ns->n_free_gpus >= j->n_gpus && node_selector_matches(n, j);
+               ns->n_free_gpus >= j->n_gpus && sched_selector_matches(n, j);
 }
 
 /* One placement search: the best candidate so far by (fragmented GPUs after placement, score,
@@ -512,14 +497,7 @@ int sched_place_scan(const Cluster *c, const ClusterState *s, const Job *j, Sche
  * answers alike (labels, GPU models and memories), done once per class. */
 static bool class_may_take(const Node *n, const Job *j)
 {
-        uint32_t eligible = 0;
-
-        if (n->cpu_millis < j->cpu_millis || n->memory_bytes < j->memory_bytes || n->n_gpus < j->n_gpus ||
-            !node_selector_matches(n, j))
-                return false;
-        for (size_t g = 0; g < n->n_gpus && eligible < j->n_gpus; g++)
-                eligible += gpu_eligible(&n->gpus[g], j);
-        return eligible >= j->n_gpus;
+        return sched_job_fits_node(n, j);
 }
 
 /*

@@ -15,11 +15,6 @@
 
 #define PPM UINT64_C(1000000)
 
-static bool gpu_usable(const Gpu *g, const Job *j)
-{
-        return (!j->gpu_model || streq(j->gpu_model, g->model)) && g->memory_bytes >= j->gpu_memory_bytes;
-}
-
 static uint64_t share_ppm(uint64_t part, uint64_t whole)
 {
         return whole ? (uint64_t)((unsigned __int128)part * PPM / whole) : 0;
@@ -68,7 +63,7 @@ static void room_add(const Sim *sim, Room *r, size_t v, const Job *j, int sign)
         uint64_t gpus = 0;
 
         for (uint32_t g = 0; g < p->n_gpus; g++)
-                gpus += gpu_usable(&node->gpus[p->gpus[g]], j);
+                gpus += sched_gpu_eligible(&node->gpus[p->gpus[g]], j);
         if (sign > 0) {
                 r->cpu += jv->cpu_millis;
                 r->mem += jv->memory_bytes;
@@ -95,7 +90,7 @@ static size_t node_victims(Sim *sim, size_t i, const Job *j)
         Room room = {ns->free_cpu_millis, ns->free_memory_bytes, 0};
 
         for (uint32_t g = 0; g < ns->n_gpus; g++)
-                room.gpus += ns->gpu_owner[g] == SCHED_OWNER_NONE && gpu_usable(&node->gpus[g], j);
+                room.gpus += ns->gpu_owner[g] == SCHED_OWNER_NONE && sched_gpu_eligible(&node->gpus[g], j);
         for (size_t v = sim->node_head[i]; v != SIZE_MAX; v = sim->run[v].node_next) {
                 const Job *jv = sim_job(sim, v);
                 if (jv->preemptible && sim->run[v].gang == SIZE_MAX && jv->priority < j->priority)
@@ -252,7 +247,7 @@ static uint64_t node_fit_time(Sim *sim, size_t i, const Job *j, uint64_t limit)
         size_t n = 0;
 
         for (uint32_t g = 0; g < ns->n_gpus; g++)
-                room.gpus += ns->gpu_owner[g] == SCHED_OWNER_NONE && gpu_usable(&node->gpus[g], j);
+                room.gpus += ns->gpu_owner[g] == SCHED_OWNER_NONE && sched_gpu_eligible(&node->gpus[g], j);
         if (room_fits(&room, j))
                 return sim->now;
         all = room;

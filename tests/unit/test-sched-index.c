@@ -15,40 +15,12 @@
 #include "sched/cluster.h"
 #include "sched/jobs.h"
 #include "sched/place.h"
+#include "sched-test.h"
 
 /*
  * sched_place() answers from the node index; sched_place_scan() looks at every node. They must
  * agree on every query, node and GPUs: that is the whole contract of the index.
  */
-
-#define MI (UINT64_C(1024) * 1024)
-#define GI (MI * 1024)
-
-static Cluster *cluster_from(const char *json)
-{
-        BerthError err = {};
-        Cluster *c = NULL;
-
-        assert_int_equal(sched_cluster_parse(json, &c, &err), 0);
-        return c;
-}
-
-static ClusterState *state_for(const Cluster *c)
-{
-        ClusterState *s = NULL;
-
-        assert_int_equal(sched_cluster_state_new(c, &s), 0);
-        return s;
-}
-
-static Job job(uint64_t cpu_millis, uint64_t memory_bytes, uint32_t n_gpus)
-{
-        return (Job){.id = (char *)"j",
-                     .duration_sec = 1,
-                     .cpu_millis = cpu_millis,
-                     .memory_bytes = memory_bytes,
-                     .n_gpus = n_gpus};
-}
 
 /* Both answers for @j under @policy; they must be identical. Returns sched_place()'s result. */
 static int place_both(const Cluster *c, const ClusterState *s, const Job *j, SchedPolicy policy,
@@ -70,17 +42,6 @@ static int place_both(const Cluster *c, const ClusterState *s, const Job *j, Sch
         else
                 sched_placement_done(&a);
         return ra;
-}
-
-static size_t place_node(const Cluster *c, const ClusterState *s, const Job *j, SchedPolicy policy)
-{
-        Placement p = {};
-        size_t node;
-
-        assert_int_equal(place_both(c, s, j, policy, &p), 0);
-        node = p.node;
-        sched_placement_done(&p);
-        return node;
 }
 
 /*

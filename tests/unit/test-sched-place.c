@@ -12,46 +12,7 @@
 #include "sched/cluster.h"
 #include "sched/jobs.h"
 #include "sched/place.h"
-
-#define MI (UINT64_C(1024) * 1024)
-#define GI (MI * 1024)
-
-static Cluster *cluster_from(const char *json)
-{
-        BerthError err = {};
-        Cluster *c = NULL;
-
-        assert_int_equal(sched_cluster_parse(json, &c, &err), 0);
-        return c;
-}
-
-static ClusterState *state_for(const Cluster *c)
-{
-        ClusterState *s = NULL;
-
-        assert_int_equal(sched_cluster_state_new(c, &s), 0);
-        return s;
-}
-
-static Job job(uint64_t cpu_millis, uint64_t memory_bytes, uint32_t n_gpus)
-{
-        return (Job){.id = (char *)"j",
-                     .duration_sec = 1,
-                     .cpu_millis = cpu_millis,
-                     .memory_bytes = memory_bytes,
-                     .n_gpus = n_gpus};
-}
-
-static size_t place_node(const Cluster *c, const ClusterState *s, const Job *j, SchedPolicy policy)
-{
-        Placement p = {};
-        size_t node;
-
-        assert_int_equal(sched_place(c, s, j, policy, &p), 0);
-        node = p.node;
-        sched_placement_done(&p);
-        return node;
-}
+#include "sched-test.h"
 
 static void assert_state_equal(const ClusterState *a, const ClusterState *b)
 {
