@@ -106,6 +106,8 @@ def test_replay_finds_an_edited_record(ctx):
     ('{"id":"a","submit":0,"duration":1,"priority":0,"cpu":1,"memory":1,"gpus":0,"colour":1}',
      "line 2: colour: unknown field"),
     ('{"event":"node_down","node":"nope","at":3}', 'line 2: node: no node "nope" in the cluster'),
+    ('{"id":"a","submit":0,"duration":1,"priority":0,"cpu":1,"memory":1,"gpus":0,"cpu":2}',
+     "line 2: cpu: duplicate key"),
     ('{"id":"ok","submit":0,"duration":1,"priority":0,"cpu":1,"memory":1,"gpus":0}',
      'line 2: id: duplicate job id "ok" (first on line 1)'),
 ])

@@ -341,6 +341,10 @@ static void test_cluster_errors(void **state)
                 {"{\"nodes\": {}}", "nodes: must be a non-empty array"},
                 {"{\"nodes\": [" N1 "}], \"version\": 2}", "version: unknown field"},
                 {"{\"nodes\": [" N1 ", \"colour\": \"red\"}]}", "nodes[0].colour: unknown field"},
+                {"{\"nodes\": [" N1 "}, " N1 ", \"memory\": 2}]}", "nodes[1].memory: duplicate key"},
+                {"{\"nodes\": [" N1 ", \"labels\": {\"a\": \"1\", \"a\": \"2\"}}]}",
+                 "nodes[0].labels.a: duplicate key"},
+                {"{\"nodes\": [" N1 "}], \"nodes\": [" N1 "}]}", "nodes: duplicate key"},
                 {"{\"nodes\": [" N1 "}, 3]}", "nodes[1]: must be an object"},
                 {"{\"nodes\": [{\"cpu\": 1, \"memory\": 1}]}", "nodes[0].name: missing"},
                 {"{\"nodes\": [{\"name\": \"\", \"cpu\": 1, \"memory\": 1}]}",
@@ -527,6 +531,13 @@ static void test_input_errors(void **state)
                 {"{\"event\": \"node_up\", \"node\": \"a\", \"at\": 1, \"id\": \"j\"}",
                  "line 7: id: unknown field"},
                 {"{\"event\": 1, \"node\": \"a\", \"at\": 1}", "line 7: event: must be a string"},
+                /* json-c would keep the second value and drop the first without a word */
+                {"{" JOB_BASE ", \"gpus\": 0, \"cpu\": 2}", "line 7: cpu: duplicate key"},
+                {"{" JOB_BASE
+                 ", \"gpus\": 0, \"selector\": {\"zone\": \"a\", \"rack\": \"1\", \"zone\": \"b\"}}",
+                 "line 7: selector.zone: duplicate key"},
+                {"{\"event\": \"node_up\", \"node\": \"a\", \"at\": 1, \"node\": \"b\"}",
+                 "line 7: node: duplicate key"},
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
