@@ -6,7 +6,8 @@ set -euo pipefail
 
 packages=(
         gcc meson ninja-build pkg-config clang-format
-        libjson-c-dev libcap-dev libseccomp-dev libcmocka-dev libyaml-dev libssl-dev
+        libjson-c-dev libcap-dev libseccomp-dev libcmocka-dev libyaml-dev libssl-dev libarchive-dev
+        zlib1g-dev libzstd-dev
         busybox-static python3 python3-pytest util-linux iproute2
         qemu-system-x86 linux-image-amd64 cpio
         podman containerd umoci skopeo conmon # tests/system/test_clients.py

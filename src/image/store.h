@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The content store under a root directory (berth's --storage, default /var/lib/berth):
+ *
+ *   blobs/sha256/<hex>   content by digest, verified before it becomes visible
+ *   tmp/                 blobs being written (O_TMPFILE where the filesystem has it)
+ *   names.json           canonical reference -> manifest digest
+ *   names.lock           flock()ed around every read-modify-write of names.json
+ *
+ * A blob is written to an unnamed (O_TMPFILE) or uniquely named file in tmp/, on the same
+ * filesystem as blobs/, hashed while it streams in, and linked into blobs/ only after its size
+ * and digest check out and it has been fsync()ed; the directory is fsync()ed after the link. A
+ * blob that already exists is never rewritten. Two writers of the same digest may both download
+ * it: the first commit links its file, the second finds the blob present and discards its own
+ * temporary file, and both commits succeed. A writer freed without a commit leaves nothing.
+ * A process killed mid-write leaves nothing either with O_TMPFILE (the kernel drops the unnamed
+ * file); on a filesystem without it a "tmp/blob-<pid>-<random>" file may remain, never a blob.
+ *
+ * Every function returns 0 (or a documented positive value) on success and -errno on failure,
+ * with "what: why" naming the path or digest in the BerthError.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "basic/error.h"
+#include "digest.h"
+
+#define STORE_DEFAULT_ROOT "/var/lib/berth"
+
+typedef struct Store Store;
+
+/**
+ * store_open() - open the store at @root, creating it and its directories (mode 0700) when
+ * missing. *@ret is freed with store_free(). Errors: -errno of the mkdir/open that failed.
+ */
+int store_open(const char *root, Store **ret, BerthError *err);
+
+typedef enum StoreOpenFlags {
+        STORE_NO_TMPFILE = 1 << 0, /* named temporary files even where O_TMPFILE works (tests) */
+} StoreOpenFlags;
+
+/** store_open_flags() - store_open() with @flags. */
+int store_open_flags(const char *root, StoreOpenFlags flags, Store **ret, BerthError *err);
+
+/** store_free() - close the store; accepts NULL, returns NULL. */
+Store *store_free(Store *s);
+
+static inline void store_freep(Store **s)
+{
+        store_free(*s);
+}
+
+/* ---- blobs ---- */
+
+typedef struct StoreBlobWriter StoreBlobWriter;
+
+/**
+ * store_blob_writer_begin() - start writing a blob of @expected_size bytes (-1 when unknown)
+ * into a temporary file in the store's tmp/. The writer borrows @s, which must outlive it.
+ */
+int store_blob_writer_begin(Store *s, int64_t expected_size, StoreBlobWriter **ret, BerthError *err);
+
+/**
+ * store_blob_writer_write() - append @n bytes, hashing them. More bytes than the announced size
+ * is -EFBIG at once; after any failure the writer only accepts store_blob_writer_free().
+ */
+int store_blob_writer_write(StoreBlobWriter *w, const void *data, size_t n, BerthError *err);
+
+/** store_blob_writer_size() - bytes written so far. */
+uint64_t store_blob_writer_size(const StoreBlobWriter *w);
+
+/**
+ * store_blob_writer_commit() - check the size (when announced) and that the content hashes to
+ * @expected, fsync, and make the blob visible at blobs/sha256/<hex> atomically. Returns 0 when
+ * this writer added the blob and 1 when it was already present (this writer's copy is dropped).
+ * A size or digest mismatch is -EBADMSG (a dedicated errno, so callers can tell corrupt content
+ * from other failures); nothing is then left in blobs/ nor in tmp/. A writer commits at most once.
+ */
+int store_blob_writer_commit(StoreBlobWriter *w, const Digest *expected, BerthError *err);
+
+/** store_blob_writer_free() - free @w, removing its temporary file if not committed; returns NULL. */
+StoreBlobWriter *store_blob_writer_free(StoreBlobWriter *w);
+
+static inline void store_blob_writer_freep(StoreBlobWriter **w)
+{
+        store_blob_writer_free(*w);
+}
+
+/** store_blob_exists() - 1 when the blob is present, 0 when not, -errno when it cannot be told. */
+int store_blob_exists(Store *s, const Digest *d);
+
+/** store_blob_open() - open the blob read-only (O_CLOEXEC) into *@ret_fd; -ENOENT when absent. */
+int store_blob_open(Store *s, const Digest *d, int *ret_fd, BerthError *err);
+
+/** store_blob_size() - the blob's size in bytes; -ENOENT when absent. */
+int store_blob_size(Store *s, const Digest *d, uint64_t *ret, BerthError *err);
+
+/* ---- names ---- */
+
+/**
+ * store_name_set() - map @name (a canonical reference, "docker.io/library/busybox:latest") to
+ * @d, replacing an earlier mapping. names.json is rewritten atomically (fsync'ed) under the
+ * lock. -EINVAL for an empty name or one with control characters.
+ */
+int store_name_set(Store *s, const char *name, const Digest *d, BerthError *err);
+
+/** store_name_get() - the digest @name maps to; -ENOENT when there is no such name. */
+int store_name_get(Store *s, const char *name, Digest *ret, BerthError *err);
+
+/** store_name_remove() - drop @name; -ENOENT when there is no such name. */
+int store_name_remove(Store *s, const char *name, BerthError *err);
+
+/**
+ * store_names_list() - all names, sorted (strcmp order), as a NULL-terminated list the caller
+ * frees with strv_free(). An empty store gives an empty list, not NULL.
+ */
+int store_names_list(Store *s, char ***ret, BerthError *err);
