@@ -7,10 +7,11 @@ set -euo pipefail
 packages=(
         gcc meson ninja-build pkg-config clang-format
         libjson-c-dev libcap-dev libseccomp-dev libcmocka-dev libyaml-dev libssl-dev libarchive-dev
-        zlib1g-dev libzstd-dev
+        zlib1g-dev libzstd-dev libcurl4-openssl-dev
         busybox-static python3 python3-pytest util-linux iproute2
         qemu-system-x86 linux-image-amd64 cpio
         podman containerd umoci skopeo conmon # tests/system/test_clients.py
+        docker-registry apache2-utils openssl python3-cryptography # tests/system/test_image_pull.py
 )
 if [[ "${1:-}" == "--bench" ]]; then
         packages+=(crun runc hyperfine time)

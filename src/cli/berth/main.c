@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "basic/macro.h"
+#include "pull.h"
 #include "sched.h"
 
 static void usage(FILE *f)
@@ -16,7 +17,9 @@ static void usage(FILE *f)
                 "berth runs containers and places jobs.\n\n"
                 "Commands:\n"
                 "  sched simulate   simulate a job stream on a cluster (see 'berth sched simulate --help')\n"
-                "  sched replay     recompute a journal's decisions and compare them\n\n"
+                "  sched replay     recompute a journal's decisions and compare them\n"
+                "  pull             download an image from a registry (see 'berth pull --help')\n"
+                "  images           list the images in the store\n\n"
                 "The OCI runtime is berth-runtime (runc's command line); see 'berth-runtime --help'.\n");
 }
 
@@ -53,6 +56,10 @@ int main(int argc, char **argv)
         }
         if (streq(argv[1], "sched"))
                 return sched_main(argc - 1, argv + 1);
+        if (streq(argv[1], "pull"))
+                return berth_pull(argc - 1, argv + 1);
+        if (streq(argv[1], "images"))
+                return berth_images(argc - 1, argv + 1);
         fprintf(stderr, "berth: unknown command \"%s\" (see 'berth --help')\n", argv[1]);
         return 1;
 }

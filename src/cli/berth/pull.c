@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* berth pull: fetch an image from a registry into the store; berth images: list what is there. */
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "basic/error.h"
+#include "basic/strv.h"
+#include "image/reference.h"
+#include "image/registry.h"
+#include "image/store.h"
+#include "pull.h"
+
+static void pull_usage(FILE *f)
+{
+        fprintf(f, "Usage: berth pull [options] REFERENCE\n\n"
+                   "Download an image (Docker's name rules: busybox, host:port/repo:tag, repo@sha256:...)\n"
+                   "into the store and print its manifest digest. On a terminal, a line per download shows\n"
+                   "bytes, total and speed.\n\n"
+                   "      --storage DIR       the store (default " STORE_DEFAULT_ROOT ")\n"
+                   "      --platform P        os/arch[/variant] to pick from a multi-arch image (default "
+                   "the host's)\n"
+                   "      --tls-verify=false  plain HTTP (localhost and 127.0.0.1 always are)\n"
+                   "  -q, --quiet             print only the digest\n"
+                   "  -h, --help              this text\n");
+}
+
+/* The progress display on a terminal: one line per blob, redrawn in place. */
+typedef struct Progress {
+        struct timespec start;
+        size_t lines; /* lines drawn so far, to move the cursor back up over */
+} Progress;
+
+static void format_bytes(uint64_t n, char *buf, size_t size)
+{
+        if (n >= (1ULL << 20))
+                snprintf(buf, size, "%.1f MiB", (double)n / (1 << 20));
+        else if (n >= (1ULL << 10))
+                snprintf(buf, size, "%.1f KiB", (double)n / (1 << 10));
+        else
+                snprintf(buf, size, "%" PRIu64 " B", n);
+}
+
+static void pull_progress(const RegistryBlobProgress *blobs, size_t n, bool final, void *userdata)
+{
+        Progress *p = userdata;
+        struct timespec now;
+        double secs;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        secs = (double)(now.tv_sec - p->start.tv_sec) + (double)(now.tv_nsec - p->start.tv_nsec) / 1e9;
+        if (p->lines > 0)
+                printf("\033[%zuA", p->lines);
+        for (size_t i = 0; i < n; i++) {
+                char hex[DIGEST_HEX_LEN + 1], done[32], total[32], speed[32];
+
+                format_bytes(blobs[i].done_bytes, done, sizeof(done));
+                format_bytes(blobs[i].total_bytes, total, sizeof(total));
+                format_bytes(secs > 0.01 ? (uint64_t)((double)blobs[i].done_bytes / secs) : 0, speed,
+                             sizeof(speed));
+                printf("\033[2K%.12s  %10s / %-10s %s/s%s\n", digest_hex(&blobs[i].digest, hex), done, total,
+                       speed, final ? "  done" : "");
+        }
+        p->lines = n;
+        fflush(stdout);
+}
+
+enum {
+        OPT_STORAGE = 0x100,
+        OPT_PLATFORM,
+        OPT_TLS_VERIFY,
+};
+
+int berth_pull(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"storage", required_argument, NULL, OPT_STORAGE},
+                {"platform", required_argument, NULL, OPT_PLATFORM},
+                {"tls-verify", required_argument, NULL, OPT_TLS_VERIFY},
+                {"quiet", no_argument, NULL, 'q'},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        _cleanup_(image_reference_freep) ImageReference *ref = NULL;
+        _cleanup_(store_freep) Store *store = NULL;
+        _cleanup_free_ char *canonical = NULL;
+        const char *storage = STORE_DEFAULT_ROOT;
+        RegistryPullOptions o;
+        RegistryPullResult res;
+        BerthError err = {};
+        char d[DIGEST_STRING_LEN + 1];
+        Progress progress = {};
+        bool quiet = false;
+        int c, r;
+
+        registry_pull_options_init(&o);
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) >= 0) {
+                switch (c) {
+                case OPT_STORAGE:
+                        storage = optarg;
+                        break;
+                case OPT_PLATFORM:
+                        r = registry_platform_parse(optarg, &o.platform, &err);
+                        if (r < 0) {
+                                fprintf(stderr, "berth: pull: %s\n", error_message(&err, r));
+                                return 1;
+                        }
+                        break;
+                case OPT_TLS_VERIFY:
+                        if (streq(optarg, "false"))
+                                o.tls_verify = false;
+                        else if (streq(optarg, "true"))
+                                o.tls_verify = true;
+                        else {
+                                fprintf(stderr,
+                                        "berth: pull: --tls-verify takes true or false, not \"%s\"\n",
+                                        optarg);
+                                return 1;
+                        }
+                        break;
+                case 'q':
+                        quiet = true;
+                        break;
+                case 'h':
+                        pull_usage(stdout);
+                        return 0;
+                default:
+                        pull_usage(stderr);
+                        return 1;
+                }
+        }
+        if (optind + 1 != argc) {
+                fprintf(stderr, "berth: pull: %s (see 'berth pull --help')\n",
+                        optind >= argc ? "missing REFERENCE" : "too many arguments");
+                return 1;
+        }
+
+        r = image_reference_parse(argv[optind], &ref, &err);
+        if (r < 0) {
+                fprintf(stderr, "berth: pull: %s\n", error_message(&err, r));
+                return 1;
+        }
+        canonical = image_reference_format(ref);
+        if (!canonical) {
+                fprintf(stderr, "berth: pull: out of memory\n");
+                return 1;
+        }
+        r = store_open(storage, &store, &err);
+        if (r < 0) {
+                fprintf(stderr, "berth: pull %s: %s\n", canonical, error_message(&err, r));
+                return 1;
+        }
+        if (!quiet && isatty(STDOUT_FILENO)) {
+                clock_gettime(CLOCK_MONOTONIC, &progress.start);
+                o.progress = pull_progress;
+                o.progress_userdata = &progress;
+        }
+        r = registry_pull(store, ref, &o, &res, &err);
+        if (r < 0) {
+                fprintf(stderr, "berth: pull %s: %s\n", canonical, error_message(&err, r));
+                return 1;
+        }
+        if (quiet)
+                printf("%s\n", digest_format(&res.manifest, d));
+        else {
+                printf("%s: %u blobs downloaded (%" PRIu64 " bytes), %u already present\n", canonical,
+                       res.blobs_fetched, res.bytes_fetched, res.blobs_present);
+                if (!digest_equal(&res.top, &res.manifest))
+                        printf("Index: %s\n", digest_format(&res.top, d));
+                printf("Digest: %s\n", digest_format(&res.manifest, d));
+        }
+        return 0;
+}
+
+static void images_usage(FILE *f)
+{
+        fprintf(f, "Usage: berth images [--storage DIR]\n\n"
+                   "List the images in the store: name and manifest digest, sorted by name.\n");
+}
+
+int berth_images(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                {"storage", required_argument, NULL, OPT_STORAGE},
+                {"help", no_argument, NULL, 'h'},
+                {},
+        };
+        _cleanup_(store_freep) Store *store = NULL;
+        _cleanup_(strv_freep) char **names = NULL;
+        const char *storage = STORE_DEFAULT_ROOT;
+        BerthError err = {};
+        char d[DIGEST_STRING_LEN + 1];
+        int c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) >= 0) {
+                switch (c) {
+                case OPT_STORAGE:
+                        storage = optarg;
+                        break;
+                case 'h':
+                        images_usage(stdout);
+                        return 0;
+                default:
+                        images_usage(stderr);
+                        return 1;
+                }
+        }
+        if (optind != argc) {
+                fprintf(stderr, "berth: images: too many arguments (see 'berth images --help')\n");
+                return 1;
+        }
+        r = store_open(storage, &store, &err);
+        if (r >= 0)
+                r = store_names_list(store, &names, &err);
+        if (r < 0) {
+                fprintf(stderr, "berth: images: %s\n", error_message(&err, r));
+                return 1;
+        }
+        STRV_FOREACH (n, names) {
+                Digest dg;
+
+                r = store_name_get(store, *n, &dg, &err);
+                if (r < 0) {
+                        fprintf(stderr, "berth: images: %s: %s\n", *n, error_message(&err, r));
+                        return 1;
+                }
+                printf("%s %s\n", *n, digest_format(&dg, d));
+        }
+        return 0;
+}

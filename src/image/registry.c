@@ -1,0 +1,1157 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The Distribution API v2 client: manifests, platform selection, parallel verified blob downloads. */
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "basic/fileio.h"
+#include "basic/strbuf.h"
+#include "registry.h"
+
+#define MT_OCI_INDEX       "application/vnd.oci.image.index.v1+json"
+#define MT_OCI_MANIFEST    "application/vnd.oci.image.manifest.v1+json"
+#define MT_DOCKER_LIST     "application/vnd.docker.distribution.manifest.list.v2+json"
+#define MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define MT_DOCKER_V1       "application/vnd.docker.distribution.manifest.v1"
+
+#define MANIFEST_MAX_BYTES (4U << 20)
+#define ERROR_BODY_MAX     (64U << 10)
+#define TOKEN_MAX_BYTES    (1U << 20)
+#define AUTH_FILE_MAX      (1U << 20)
+
+static const char manifest_accept[] =
+        "Accept: " MT_OCI_INDEX ", " MT_OCI_MANIFEST ", " MT_DOCKER_LIST ", " MT_DOCKER_MANIFEST;
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(CURL *, curl_easy_cleanup);
+DEFINE_TRIVIAL_CLEANUP_FUNC(CURLM *, curl_multi_cleanup);
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct curl_slist *, curl_slist_free_all);
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
+
+static void curl_freep(char **p)
+{
+        curl_free(*p);
+}
+
+/* ---- platforms ---- */
+
+static int copy_field(char *dst, size_t n, const char *s, size_t len)
+{
+        if (len == 0 || len >= n)
+                return -EINVAL;
+        memcpy(dst, s, len);
+        dst[len] = 0;
+        return 0;
+}
+
+int registry_platform_parse(const char *s, RegistryPlatform *ret, BerthError *err)
+{
+        RegistryPlatform p = {};
+        const char *a, *b;
+
+        a = strchr(s, '/');
+        if (!a)
+                return error_setx(err, -EINVAL, "platform \"%s\": expected os/arch[/variant]", s);
+        b = strchr(a + 1, '/');
+        if (copy_field(p.os, sizeof(p.os), s, a - s) < 0 ||
+            copy_field(p.architecture, sizeof(p.architecture), a + 1,
+                       b ? (size_t)(b - a - 1) : strlen(a + 1)) < 0 ||
+            (b &&
+             (copy_field(p.variant, sizeof(p.variant), b + 1, strlen(b + 1)) < 0 || strchr(b + 1, '/'))))
+                return error_setx(err, -EINVAL, "platform \"%s\": expected os/arch[/variant]", s);
+        *ret = p;
+        return 0;
+}
+
+void registry_platform_host(RegistryPlatform *ret)
+{
+        *ret = (RegistryPlatform){.os = "linux"};
+#if defined(__x86_64__)
+        snprintf(ret->architecture, sizeof(ret->architecture), "amd64");
+#elif defined(__aarch64__)
+        snprintf(ret->architecture, sizeof(ret->architecture), "arm64");
+#elif defined(__i386__)
+        snprintf(ret->architecture, sizeof(ret->architecture), "386");
+#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        snprintf(ret->architecture, sizeof(ret->architecture), "ppc64le");
+#elif defined(__s390x__)
+        snprintf(ret->architecture, sizeof(ret->architecture), "s390x");
+#elif defined(__riscv) && __riscv_xlen == 64
+        snprintf(ret->architecture, sizeof(ret->architecture), "riscv64");
+#else
+        snprintf(ret->architecture, sizeof(ret->architecture), "unknown");
+#endif
+}
+
+void registry_pull_options_init(RegistryPullOptions *o)
+{
+        *o = (RegistryPullOptions){.tls_verify = true, .max_parallel = REGISTRY_PARALLEL_DEFAULT};
+        registry_platform_host(&o->platform);
+}
+
+/* ---- the client ---- */
+
+typedef struct Client {
+        const ImageReference *ref;
+        char *base;        /* "https://host:port/v2/<repository>" */
+        char *token;       /* bearer token once a challenge was answered */
+        char *credentials; /* "user:password" from the auth file, or NULL */
+        bool use_basic;    /* the registry asked for Basic auth */
+        bool tls_verify;
+} Client;
+
+static void client_done(Client *c)
+{
+        free(c->base);
+        free(c->token);
+        if (c->credentials)
+                explicit_bzero(c->credentials, strlen(c->credentials));
+        free(c->credentials);
+}
+
+/* One HTTP response as far as we keep it. */
+typedef struct Response {
+        long status;
+        StrBuf body;
+        size_t body_max;
+        bool too_big;
+        char *content_type;
+        char *www_authenticate;
+        char *content_digest; /* Docker-Content-Digest */
+} Response;
+
+static void response_done(Response *r)
+{
+        strbuf_done(&r->body);
+        free(r->content_type);
+        free(r->www_authenticate);
+        free(r->content_digest);
+        *r = (Response){};
+}
+
+static char *header_value(const char *line, size_t n, const char *name)
+{
+        size_t k = strlen(name);
+        const char *v, *end;
+
+        if (n <= k || strncasecmp(line, name, k) != 0 || line[k] != ':')
+                return NULL;
+        v = line + k + 1;
+        end = line + n;
+        while (v < end && (*v == ' ' || *v == '\t'))
+                v++;
+        while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+                end--;
+        return strndup(v, end - v);
+}
+
+static size_t response_header_cb(char *data, size_t size, size_t n, void *userdata)
+{
+        Response *r = userdata;
+        size_t len = size * n;
+        char *v;
+
+        /* A redirect starts a new header block: keep only the last response's headers. */
+        if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+                r->content_type = mfree(r->content_type);
+                r->www_authenticate = mfree(r->www_authenticate);
+                r->content_digest = mfree(r->content_digest);
+        }
+        if ((v = header_value(data, len, "Content-Type"))) {
+                free(r->content_type);
+                r->content_type = v;
+        } else if ((v = header_value(data, len, "WWW-Authenticate"))) {
+                free(r->www_authenticate);
+                r->www_authenticate = v;
+        } else if ((v = header_value(data, len, "Docker-Content-Digest"))) {
+                free(r->content_digest);
+                r->content_digest = v;
+        }
+        return len;
+}
+
+static size_t response_body_cb(char *data, size_t size, size_t n, void *userdata)
+{
+        Response *r = userdata;
+        size_t len = size * n;
+
+        if (r->body.len + len > r->body_max) {
+                r->too_big = true;
+                return 0;
+        }
+        strbuf_put(&r->body, data, len);
+        return strbuf_failed(&r->body) ? 0 : len;
+}
+
+static int curl_to_errno(CURLcode cc)
+{
+        switch (cc) {
+        case CURLE_COULDNT_RESOLVE_HOST:
+        case CURLE_COULDNT_RESOLVE_PROXY:
+                return -EHOSTUNREACH;
+        case CURLE_COULDNT_CONNECT:
+                return -ECONNREFUSED;
+        case CURLE_OPERATION_TIMEDOUT:
+                return -ETIMEDOUT;
+        case CURLE_OUT_OF_MEMORY:
+                return -ENOMEM;
+        case CURLE_PEER_FAILED_VERIFICATION:
+        case CURLE_SSL_CONNECT_ERROR:
+                return -ECONNABORTED;
+        default:
+                return -EIO;
+        }
+}
+
+static int http_status_to_errno(long status)
+{
+        if (status == 404)
+                return -ENOENT;
+        if (status == 401 || status == 403)
+                return -EACCES;
+        return -EPROTO;
+}
+
+/* "STATUS: CODE: message" from a Distribution JSON error body, or the HTTP status alone. */
+static void describe_http_error(long status, const char *body, size_t len, char *buf, size_t n)
+{
+        _cleanup_(json_object_putp) json_object *root = NULL;
+        json_object *errors, *e, *code, *msg;
+        int k;
+
+        k = snprintf(buf, n, "HTTP %ld", status);
+        if (k < 0 || (size_t)k >= n || !body || len == 0)
+                return;
+        root = json_tokener_parse(body);
+        if (!root || !json_object_object_get_ex(root, "errors", &errors) ||
+            json_object_get_type(errors) != json_type_array || json_object_array_length(errors) == 0)
+                return;
+        e = json_object_array_get_idx(errors, 0);
+        if (!json_object_object_get_ex(e, "code", &code))
+                code = NULL;
+        if (!json_object_object_get_ex(e, "message", &msg))
+                msg = NULL;
+        snprintf(buf + k, n - k, ": %s: %s", code ? json_object_get_string(code) : "?",
+                 msg ? json_object_get_string(msg) : "?");
+}
+
+static int client_setup_easy(Client *c, CURL *h, const char *url, struct curl_slist *headers)
+{
+        if (curl_easy_setopt(h, CURLOPT_URL, url) != CURLE_OK)
+                return -ENOMEM;
+        (void)curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+        (void)curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+        (void)curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+        (void)curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        (void)curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        (void)curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
+        /* A stalled transfer (under 1 byte/s for 60 s) is an error, not a hang. */
+        (void)curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        (void)curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+        (void)curl_easy_setopt(h, CURLOPT_USERAGENT, "berth/" BERTH_VERSION);
+        (void)curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, NULL);
+        if (!c->tls_verify) {
+                (void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+                (void)curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+        }
+        if (c->use_basic && c->credentials && !c->token) {
+                (void)curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+                (void)curl_easy_setopt(h, CURLOPT_USERPWD, c->credentials);
+        }
+        if (headers)
+                (void)curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+        return 0;
+}
+
+/* Headers for a registry request: Accept (may be NULL) and the bearer token when we have one. */
+static int client_headers(Client *c, const char *accept, struct curl_slist **ret)
+{
+        _cleanup_(curl_slist_free_allp) struct curl_slist *l = NULL;
+        struct curl_slist *t;
+
+        if (accept) {
+                t = curl_slist_append(l, accept);
+                if (!t)
+                        return -ENOMEM;
+                l = t;
+        }
+        if (c->token) {
+                _cleanup_free_ char *auth = NULL;
+
+                if (asprintf(&auth, "Authorization: Bearer %s", c->token) < 0)
+                        return -ENOMEM;
+                t = curl_slist_append(l, auth);
+                explicit_bzero(auth, strlen(auth));
+                if (!t)
+                        return -ENOMEM;
+                l = t;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* A GET whose body is kept in memory (manifests, tokens), without auth retries. */
+static int http_get_once(Client *c, const char *url, const char *accept, bool registry_auth, size_t body_max,
+                         Response *ret, BerthError *err)
+{
+        _cleanup_(curl_easy_cleanupp) CURL *h = NULL;
+        _cleanup_(curl_slist_free_allp) struct curl_slist *headers = NULL;
+        Response resp = {.body_max = body_max};
+        CURLcode cc;
+        int r;
+
+        h = curl_easy_init();
+        if (!h)
+                return error_set(err, -ENOMEM, "GET %s", url);
+        if (registry_auth) {
+                r = client_headers(c, accept, &headers);
+                if (r < 0)
+                        return error_set(err, r, "GET %s", url);
+        }
+        r = client_setup_easy(c, h, url, headers);
+        if (r < 0)
+                return error_set(err, r, "GET %s", url);
+        (void)curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, response_header_cb);
+        (void)curl_easy_setopt(h, CURLOPT_HEADERDATA, &resp);
+        (void)curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, response_body_cb);
+        (void)curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp);
+        cc = curl_easy_perform(h);
+        if (cc != CURLE_OK) {
+                bool too_big = resp.too_big;
+
+                response_done(&resp);
+                if (too_big)
+                        return error_setx(err, -EFBIG, "GET %s: response larger than %zu bytes", url,
+                                          body_max);
+                return error_setx(err, curl_to_errno(cc), "GET %s: %s", url, curl_easy_strerror(cc));
+        }
+        (void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
+        if (strbuf_failed(&resp.body)) {
+                response_done(&resp);
+                return error_set(err, -ENOMEM, "GET %s", url);
+        }
+        *ret = resp;
+        return 0;
+}
+
+char *registry_challenge_param(const char *params, const char *key)
+{
+        size_t k = strlen(key);
+        const char *p = params;
+
+        while (*p) {
+                const char *v, *e;
+
+                while (*p == ' ' || *p == ',')
+                        p++;
+                if (strncasecmp(p, key, k) == 0 && p[k] == '=') {
+                        v = p + k + 1;
+                        if (*v == '"') {
+                                v++;
+                                e = strchr(v, '"');
+                                if (!e)
+                                        return NULL;
+                        } else
+                                e = v + strcspn(v, ",");
+                        return strndup(v, e - v);
+                }
+                /* Skip this parameter, quoted commas included. */
+                while (*p && *p != ',') {
+                        if (*p == '"') {
+                                p = strchr(p + 1, '"');
+                                if (!p)
+                                        return NULL;
+                        }
+                        p++;
+                }
+        }
+        return NULL;
+}
+
+/* Answer a Bearer challenge: GET realm?service=..&scope=.., keep "token" (or "access_token"). */
+static int client_fetch_token(Client *c, const char *challenge, BerthError *err)
+{
+        _cleanup_free_ char *realm = NULL, *service = NULL, *scope = NULL, *url = NULL;
+        _cleanup_(response_done) Response resp = {};
+        _cleanup_(json_object_putp) json_object *root = NULL;
+        _cleanup_(curl_easy_cleanupp) CURL *esc = NULL;
+        StrBuf u = STRBUF_INIT;
+        json_object *tok;
+        int r;
+
+        realm = registry_challenge_param(challenge, "realm");
+        if (!realm || (strncmp(realm, "https://", 8) != 0 && strncmp(realm, "http://", 7) != 0))
+                return error_setx(err, -EPROTO, "%s: bearer challenge without a usable realm: %s",
+                                  c->ref->registry, challenge);
+        service = registry_challenge_param(challenge, "service");
+        scope = registry_challenge_param(challenge, "scope");
+        if (!scope && asprintf(&scope, "repository:%s:pull", c->ref->repository) < 0)
+                return -ENOMEM;
+        esc = curl_easy_init();
+        if (!esc)
+                return -ENOMEM;
+        strbuf_puts(&u, realm);
+        strbuf_putc(&u, strchr(realm, '?') ? '&' : '?');
+        if (service) {
+                _cleanup_(curl_freep) char *s = curl_easy_escape(esc, service, 0);
+
+                strbuf_printf(&u, "service=%s&", s ? s : "");
+        }
+        {
+                _cleanup_(curl_freep) char *s = curl_easy_escape(esc, scope, 0);
+
+                strbuf_printf(&u, "scope=%s", s ? s : "");
+        }
+        url = strbuf_steal(&u);
+        if (!url)
+                return -ENOMEM;
+
+        /* The token server gets the user's credentials as Basic auth, if any. */
+        {
+                bool saved_basic = c->use_basic;
+                char *saved_token = c->token;
+
+                c->use_basic = true;
+                c->token = NULL;
+                r = http_get_once(c, url, NULL, false, TOKEN_MAX_BYTES, &resp, err);
+                c->use_basic = saved_basic;
+                c->token = saved_token;
+        }
+        if (r < 0)
+                return r;
+        if (resp.status != 200) {
+                char why[512];
+
+                describe_http_error(resp.status, resp.body.ptr, resp.body.len, why, sizeof(why));
+                return error_setx(err, http_status_to_errno(resp.status), "GET token %s: %s", realm, why);
+        }
+        root = json_tokener_parse(resp.body.ptr ? resp.body.ptr : "");
+        if (!root ||
+            (!json_object_object_get_ex(root, "token", &tok) &&
+             !json_object_object_get_ex(root, "access_token", &tok)) ||
+            json_object_get_type(tok) != json_type_string)
+                return error_setx(err, -EPROTO, "GET token %s: no token in the response", realm);
+        free(c->token);
+        c->token = strdup(json_object_get_string(tok));
+        return c->token ? 0 : -ENOMEM;
+}
+
+/* Handle a 401: answer its challenge once. Returns 1 when a retry may succeed, 0 when not. */
+static int client_answer_challenge(Client *c, const Response *resp, bool *answered, BerthError *err)
+{
+        const char *ch = resp->www_authenticate;
+        int r;
+
+        if (*answered || !ch)
+                return 0;
+        *answered = true;
+        if (strncasecmp(ch, "Bearer ", 7) == 0) {
+                r = client_fetch_token(c, ch + 7, err);
+                return r < 0 ? r : 1;
+        }
+        if (strncasecmp(ch, "Basic", 5) == 0 && c->credentials) {
+                c->use_basic = true;
+                return 1;
+        }
+        return 0;
+}
+
+/* A registry GET with auth: on 401 answer the challenge and retry once. */
+static int client_get(Client *c, const char *url, const char *accept, size_t body_max, Response *ret,
+                      BerthError *err)
+{
+        bool answered = false;
+        int r;
+
+        for (;;) {
+                Response resp = {};
+
+                r = http_get_once(c, url, accept, true, body_max, &resp, err);
+                if (r < 0)
+                        return r;
+                if (resp.status == 401) {
+                        r = client_answer_challenge(c, &resp, &answered, err);
+                        if (r < 0) {
+                                response_done(&resp);
+                                return r;
+                        }
+                        if (r > 0) {
+                                response_done(&resp);
+                                continue;
+                        }
+                }
+                *ret = resp;
+                return 0;
+        }
+}
+
+/* ---- credentials ---- */
+
+static char *auth_file_path(const RegistryPullOptions *o)
+{
+        const char *e = o->auth_file ? o->auth_file : getenv("REGISTRY_AUTH_FILE");
+        const char *home;
+        char *p;
+
+        if (e && *e)
+                return strdup(e);
+        home = getenv("HOME");
+        if (!home || !*home)
+                return NULL;
+        if (asprintf(&p, "%s/.docker/config.json", home) < 0)
+                return NULL;
+        return p;
+}
+
+/* "user:password" for @registry from a Docker/containers auth file, or NULL when none. */
+static char *credentials_lookup(const RegistryPullOptions *o, const char *registry)
+{
+        _cleanup_free_ char *path = NULL, *data = NULL;
+        _cleanup_(json_object_putp) json_object *root = NULL;
+        json_object *auths, *entry, *auth;
+        const char *keys[3];
+        unsigned char *out;
+        size_t len, b64len;
+        int n;
+
+        path = auth_file_path(o);
+        if (!path || read_full_file_at(AT_FDCWD, path, AUTH_FILE_MAX, &data, &len) < 0)
+                return NULL;
+        root = json_tokener_parse(data);
+        explicit_bzero(data, len);
+        if (!root || !json_object_object_get_ex(root, "auths", &auths))
+                return NULL;
+        /* Docker writes Docker Hub as its v1 URL. */
+        keys[0] = registry;
+        keys[1] = streq(registry, "docker.io") ? "https://index.docker.io/v1/" : NULL;
+        keys[2] = NULL;
+        for (size_t i = 0; keys[i]; i++) {
+                if (!json_object_object_get_ex(auths, keys[i], &entry) ||
+                    !json_object_object_get_ex(entry, "auth", &auth) ||
+                    json_object_get_type(auth) != json_type_string)
+                        continue;
+                b64len = strlen(json_object_get_string(auth));
+                out = malloc(b64len / 4 * 3 + 4);
+                if (!out)
+                        return NULL;
+                n = EVP_DecodeBlock(out, (const unsigned char *)json_object_get_string(auth), (int)b64len);
+                if (n < 0 || b64len % 4 != 0) {
+                        free(out);
+                        return NULL;
+                }
+                /* EVP_DecodeBlock counts padding as zero bytes. */
+                while (n > 0 && b64len >= 1 && out[n - 1] == 0)
+                        n--;
+                out[n] = 0;
+                if (!memchr(out, ':', n)) {
+                        free(out);
+                        return NULL;
+                }
+                return (char *)out;
+        }
+        return NULL;
+}
+
+/* ---- manifests ---- */
+
+typedef struct Descriptor {
+        char *media_type;
+        Digest digest;
+        int64_t size;
+} Descriptor;
+
+static int descriptor_parse(json_object *o, const char *what, Descriptor *ret, BerthError *err)
+{
+        json_object *mt, *dg, *sz;
+        int64_t size;
+        int r;
+
+        if (!o || json_object_get_type(o) != json_type_object ||
+            !json_object_object_get_ex(o, "digest", &dg) || json_object_get_type(dg) != json_type_string ||
+            !json_object_object_get_ex(o, "size", &sz) || json_object_get_type(sz) != json_type_int)
+                return error_setx(err, -EPROTO, "%s: descriptor without digest or size", what);
+        size = json_object_get_int64(sz);
+        if (size < 0 || size == INT64_MAX)
+                return error_setx(err, -EPROTO, "%s: descriptor size %" PRId64 " out of range", what, size);
+        r = digest_parse(json_object_get_string(dg), &ret->digest, err);
+        if (r < 0) {
+                error_prefix(err, "%s: ", what);
+                return r;
+        }
+        ret->size = size;
+        ret->media_type = NULL;
+        if (json_object_object_get_ex(o, "mediaType", &mt) && json_object_get_type(mt) == json_type_string) {
+                ret->media_type = strdup(json_object_get_string(mt));
+                if (!ret->media_type)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* A manifest as fetched: its bytes, digest and media type. */
+typedef struct Manifest {
+        StrBuf bytes;
+        Digest digest;
+        char *media_type;
+        json_object *json;
+} Manifest;
+
+static void manifest_done(Manifest *m)
+{
+        strbuf_done(&m->bytes);
+        free(m->media_type);
+        json_object_put(m->json);
+        *m = (Manifest){};
+}
+
+static void digest_of(const void *data, size_t n, Digest *ret)
+{
+        _cleanup_(hasher_freep) Hasher *h = hasher_new();
+
+        /* Out of memory here leaves a zero digest, which never matches a real one. */
+        *ret = (Digest){};
+        if (!h)
+                return;
+        hasher_update(h, data, n);
+        hasher_final(h, ret);
+}
+
+/* GET a manifest by tag or digest string; checks the digest when @expected is given. */
+static int manifest_fetch(Client *c, const char *what, const Digest *expected, int64_t expected_size,
+                          Manifest *ret, BerthError *err)
+{
+        _cleanup_free_ char *url = NULL;
+        _cleanup_(response_done) Response resp = {};
+        Manifest m = {};
+        json_object *mt, *sv;
+        char want[DIGEST_STRING_LEN + 1], got[DIGEST_STRING_LEN + 1];
+        int r;
+
+        if (asprintf(&url, "%s/manifests/%s", c->base, what) < 0)
+                return -ENOMEM;
+        r = client_get(c, url, manifest_accept, MANIFEST_MAX_BYTES, &resp, err);
+        if (r < 0)
+                return r;
+        if (resp.status != 200) {
+                char why[512];
+
+                describe_http_error(resp.status, resp.body.ptr, resp.body.len, why, sizeof(why));
+                return error_setx(err, http_status_to_errno(resp.status), "GET %s: %s", url, why);
+        }
+        if (resp.body.len == 0)
+                return error_setx(err, -EPROTO, "GET %s: empty manifest", url);
+        m.bytes = resp.body;
+        resp.body = (StrBuf)STRBUF_INIT;
+        digest_of(m.bytes.ptr, m.bytes.len, &m.digest);
+        if (expected && !digest_equal(expected, &m.digest)) {
+                manifest_done(&m);
+                return error_setx(err, -EBADMSG, "GET %s: manifest digest is %s, expected %s", url,
+                                  digest_format(&m.digest, got), digest_format(expected, want));
+        }
+        /* The registry's own word on the digest, when it gives one, must agree with the bytes. */
+        if (resp.content_digest) {
+                Digest said;
+
+                if (digest_parse(resp.content_digest, &said, NULL) == 0 && !digest_equal(&said, &m.digest)) {
+                        manifest_done(&m);
+                        return error_setx(err, -EBADMSG,
+                                          "GET %s: manifest digest is %s, the registry's "
+                                          "Docker-Content-Digest says %s",
+                                          url, digest_format(&m.digest, got), digest_format(&said, want));
+                }
+        }
+        if (expected_size >= 0 && (uint64_t)expected_size != m.bytes.len) {
+                size_t len = m.bytes.len;
+
+                manifest_done(&m);
+                return error_setx(err, -EBADMSG,
+                                  "GET %s: manifest is %zu bytes, its descriptor says %" PRId64, url, len,
+                                  expected_size);
+        }
+        m.json = json_tokener_parse(m.bytes.ptr);
+        if (!m.json || json_object_get_type(m.json) != json_type_object) {
+                manifest_done(&m);
+                return error_setx(err, -EPROTO, "GET %s: manifest is not a JSON object", url);
+        }
+        if (json_object_object_get_ex(m.json, "schemaVersion", &sv) && json_object_get_int(sv) == 1) {
+                manifest_done(&m);
+                return error_setx(
+                        err, -EOPNOTSUPP,
+                        "GET %s: Docker schema 1 manifests are not supported (deprecated; push the "
+                        "image again with a current client)",
+                        url);
+        }
+        /* The body's mediaType is covered by the digest; the header is only a fallback. */
+        if (json_object_object_get_ex(m.json, "mediaType", &mt) &&
+            json_object_get_type(mt) == json_type_string)
+                m.media_type = strdup(json_object_get_string(mt));
+        else if (resp.content_type)
+                m.media_type = strndup(resp.content_type, strcspn(resp.content_type, "; "));
+        else if (json_object_object_get_ex(m.json, "manifests", &mt))
+                m.media_type = strdup(MT_OCI_INDEX);
+        else
+                m.media_type = strdup(MT_OCI_MANIFEST);
+        if (!m.media_type) {
+                manifest_done(&m);
+                return -ENOMEM;
+        }
+        if (strncmp(m.media_type, MT_DOCKER_V1, strlen(MT_DOCKER_V1)) == 0) {
+                manifest_done(&m);
+                return error_setx(err, -EOPNOTSUPP, "GET %s: Docker schema 1 manifests are not supported",
+                                  url);
+        }
+        if (!streq(m.media_type, MT_OCI_INDEX) && !streq(m.media_type, MT_OCI_MANIFEST) &&
+            !streq(m.media_type, MT_DOCKER_LIST) && !streq(m.media_type, MT_DOCKER_MANIFEST)) {
+                error_setx(err, -EOPNOTSUPP, "GET %s: unsupported manifest media type \"%s\"", url,
+                           m.media_type);
+                manifest_done(&m);
+                return -EOPNOTSUPP;
+        }
+        *ret = m;
+        return 0;
+}
+
+static bool manifest_is_index(const Manifest *m)
+{
+        return streq(m->media_type, MT_OCI_INDEX) || streq(m->media_type, MT_DOCKER_LIST);
+}
+
+static bool json_string_eq(json_object *o, const char *key, const char *want)
+{
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || json_object_get_type(v) != json_type_string)
+                return want[0] == 0;
+        return streq(json_object_get_string(v), want);
+}
+
+/* The first entry of an index matching the platform (variant only compared when asked for). */
+static int index_pick(const Manifest *m, const RegistryPlatform *p, Descriptor *ret, BerthError *err)
+{
+        json_object *list, *e, *plat;
+        size_t n;
+
+        if (!json_object_object_get_ex(m->json, "manifests", &list) ||
+            json_object_get_type(list) != json_type_array)
+                return error_setx(err, -EPROTO, "index without \"manifests\"");
+        n = json_object_array_length(list);
+        for (size_t i = 0; i < n; i++) {
+                e = json_object_array_get_idx(list, i);
+                if (!json_object_object_get_ex(e, "platform", &plat) ||
+                    json_object_get_type(plat) != json_type_object)
+                        continue;
+                if (!json_string_eq(plat, "os", p->os) ||
+                    !json_string_eq(plat, "architecture", p->architecture))
+                        continue;
+                if (p->variant[0] && !json_string_eq(plat, "variant", p->variant))
+                        continue;
+                return descriptor_parse(e, "index entry", ret, err);
+        }
+        return error_setx(err, -ENXIO, "no manifest for platform %s/%s%s%s", p->os, p->architecture,
+                          p->variant[0] ? "/" : "", p->variant);
+}
+
+/* ---- blobs ---- */
+
+typedef struct Transfer {
+        Client *client;
+        Store *store;
+        Descriptor desc;
+        CURL *easy;
+        struct curl_slist *headers;
+        StoreBlobWriter *writer;
+        Hasher *hasher;
+        char *url;
+        StrBuf error_body;
+        long status;
+        bool failed;
+        BerthError err;
+} Transfer;
+
+static void transfer_done(Transfer *t)
+{
+        if (t->easy)
+                curl_easy_cleanup(t->easy);
+        curl_slist_free_all(t->headers);
+        store_blob_writer_free(t->writer);
+        hasher_free(t->hasher);
+        free(t->url);
+        free(t->desc.media_type);
+        strbuf_done(&t->error_body);
+}
+
+static size_t transfer_write_cb(char *data, size_t size, size_t n, void *userdata)
+{
+        Transfer *t = userdata;
+        size_t len = size * n;
+        int r;
+
+        if (t->status == 0)
+                (void)curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
+        if (t->status != 200) {
+                if (t->error_body.len + len <= ERROR_BODY_MAX)
+                        strbuf_put(&t->error_body, data, len);
+                return len;
+        }
+        r = store_blob_writer_write(t->writer, data, len, &t->err);
+        if (r < 0) {
+                if (r == -EFBIG) {
+                        t->err = (BerthError){};
+                        error_setx(&t->err, -EBADMSG, "GET %s: more bytes than the descriptor's %" PRId64,
+                                   t->url, t->desc.size);
+                }
+                t->failed = true;
+                return 0;
+        }
+        hasher_update(t->hasher, data, len);
+        return len;
+}
+
+static int transfer_start(Transfer *t, CURLM *multi, BerthError *err)
+{
+        char d[DIGEST_STRING_LEN + 1];
+        int r;
+
+        if (asprintf(&t->url, "%s/blobs/%s", t->client->base, digest_format(&t->desc.digest, d)) < 0)
+                return -ENOMEM;
+        r = store_blob_writer_begin(t->store, t->desc.size, &t->writer, err);
+        if (r < 0)
+                return r;
+        t->hasher = hasher_new();
+        t->easy = curl_easy_init();
+        if (!t->hasher || !t->easy)
+                return -ENOMEM;
+        r = client_headers(t->client, NULL, &t->headers);
+        if (r < 0)
+                return r;
+        r = client_setup_easy(t->client, t->easy, t->url, t->headers);
+        if (r < 0)
+                return r;
+        (void)curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, transfer_write_cb);
+        (void)curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+        (void)curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+        /* A redirect's body is not ours; the status is read again for each response. */
+        (void)curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, NULL);
+        if (curl_multi_add_handle(multi, t->easy) != CURLM_OK)
+                return -ENOMEM;
+        return 0;
+}
+
+/* After the transfer ended: the result in t->err, with size and digest checked (not committed). */
+static int transfer_finish(Transfer *t, CURLcode cc)
+{
+        char d[DIGEST_STRING_LEN + 1], got[DIGEST_STRING_LEN + 1];
+        Digest actual;
+
+        if (t->failed)
+                return t->err.code ? t->err.code : -EIO;
+        if (cc != CURLE_OK)
+                return error_setx(&t->err, curl_to_errno(cc), "GET %s: %s", t->url, curl_easy_strerror(cc));
+        (void)curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
+        if (t->status != 200) {
+                char why[512];
+
+                strbuf_putc(&t->error_body, 0);
+                describe_http_error(t->status, t->error_body.ptr, t->error_body.len, why, sizeof(why));
+                return error_setx(&t->err, http_status_to_errno(t->status), "GET %s: %s", t->url, why);
+        }
+        if (store_blob_writer_size(t->writer) != (uint64_t)t->desc.size)
+                return error_setx(&t->err, -EBADMSG,
+                                  "GET %s: %" PRIu64 " bytes, the descriptor says %" PRId64, t->url,
+                                  store_blob_writer_size(t->writer), t->desc.size);
+        hasher_final(t->hasher, &actual);
+        if (!digest_equal(&actual, &t->desc.digest))
+                return error_setx(&t->err, -EBADMSG, "GET %s: content has digest %s, expected %s", t->url,
+                                  digest_format(&actual, got), digest_format(&t->desc.digest, d));
+        return 0;
+}
+
+static uint64_t now_msec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void blobs_report(Transfer *ts, size_t nt, const RegistryPullOptions *o, bool final)
+{
+        _cleanup_free_ RegistryBlobProgress *p = NULL;
+
+        if (!o->progress || nt == 0)
+                return;
+        p = calloc(nt, sizeof(*p));
+        if (!p)
+                return; /* a display without one frame is no failure */
+        for (size_t i = 0; i < nt; i++)
+                p[i] = (RegistryBlobProgress){
+                        .digest = ts[i].desc.digest,
+                        .done_bytes = ts[i].writer ? store_blob_writer_size(ts[i].writer) : 0,
+                        .total_bytes = (uint64_t)ts[i].desc.size,
+                };
+        o->progress(p, nt, final, o->progress_userdata);
+}
+
+/* Drive the transfers until all have ended or one failed (its index in *@ret_failed). */
+static int blobs_wait(Client *c, CURLM *multi, Transfer *ts, size_t nt, const RegistryPullOptions *o,
+                      int *ret_failed, BerthError *err)
+{
+        uint64_t last_report = 0;
+        int running = 0;
+
+        do {
+                CURLMsg *msg;
+                int left;
+
+                if (curl_multi_perform(multi, &running) != CURLM_OK)
+                        return error_setx(err, -EIO, "%s: transfer failed", c->ref->registry);
+                while ((msg = curl_multi_info_read(multi, &left))) {
+                        Transfer *t = NULL;
+
+                        if (msg->msg != CURLMSG_DONE)
+                                continue;
+                        (void)curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+                        /* One failure fails the pull: stop at once. */
+                        if (transfer_finish(t, msg->data.result) < 0) {
+                                *ret_failed = (int)(t - ts);
+                                return 0;
+                        }
+                }
+                if (o->progress && now_msec() - last_report >= 100) {
+                        last_report = now_msec();
+                        blobs_report(ts, nt, o, false);
+                }
+                if (running > 0 && curl_multi_poll(multi, NULL, 0, 100, NULL) != CURLM_OK)
+                        return error_setx(err, -EIO, "%s: transfer failed", c->ref->registry);
+        } while (running > 0);
+        blobs_report(ts, nt, o, true);
+        return 0;
+}
+
+/*
+ * Download every descriptor not yet in the store, up to @parallel at once, and verify each.
+ * Only when all have checked out are they committed, in descriptor order, so a failure leaves
+ * nothing and the result does not depend on the order transfers finish in.
+ */
+static int blobs_fetch(Client *c, Store *s, Descriptor *descs, size_t n, const RegistryPullOptions *o,
+                       RegistryPullResult *res, BerthError *err)
+{
+        _cleanup_(curl_multi_cleanupp) CURLM *multi = NULL;
+        _cleanup_free_ Transfer *ts = NULL;
+        long parallel = o->max_parallel ? (long)o->max_parallel : (long)REGISTRY_PARALLEL_DEFAULT;
+        size_t nt = 0;
+        int r = 0, first_failed = -1;
+
+        ts = calloc(n ? n : 1, sizeof(Transfer));
+        multi = curl_multi_init();
+        if (!ts || !multi)
+                return -ENOMEM;
+        (void)curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, parallel);
+        (void)curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, parallel);
+
+        for (size_t i = 0; i < n; i++) {
+                bool dup = false;
+
+                for (size_t j = 0; j < i; j++)
+                        if (digest_equal(&descs[j].digest, &descs[i].digest))
+                                dup = true;
+                if (dup)
+                        continue;
+                r = store_blob_exists(s, &descs[i].digest);
+                if (r < 0) {
+                        error_set(err, r, "store");
+                        goto out;
+                }
+                if (r > 0) {
+                        res->blobs_present++;
+                        continue;
+                }
+                ts[nt] = (Transfer){.client = c, .store = s, .desc = descs[i], .error_body = STRBUF_INIT};
+                ts[nt].desc.media_type = NULL;
+                nt++;
+                r = transfer_start(&ts[nt - 1], multi, err);
+                if (r < 0)
+                        goto out;
+        }
+
+        r = blobs_wait(c, multi, ts, nt, o, &first_failed, err);
+        if (r < 0)
+                goto out;
+        if (first_failed >= 0) {
+                Transfer *t = &ts[first_failed];
+
+                r = t->err.code ? t->err.code : -EIO;
+                *err = t->err;
+                goto out;
+        }
+        for (size_t i = 0; i < nt; i++) {
+                r = store_blob_writer_commit(ts[i].writer, &ts[i].desc.digest, err);
+                if (r < 0)
+                        goto out;
+                res->blobs_fetched++;
+                res->bytes_fetched += (uint64_t)ts[i].desc.size;
+        }
+        r = 0;
+out:
+        for (size_t i = 0; i < nt; i++) {
+                if (ts[i].easy)
+                        (void)curl_multi_remove_handle(multi, ts[i].easy);
+                transfer_done(&ts[i]);
+        }
+        return r;
+}
+
+static int store_bytes(Store *s, const Manifest *m, BerthError *err)
+{
+        _cleanup_(store_blob_writer_freep) StoreBlobWriter *w = NULL;
+        int r;
+
+        r = store_blob_writer_begin(s, (int64_t)m->bytes.len, &w, err);
+        if (r < 0)
+                return r;
+        r = store_blob_writer_write(w, m->bytes.ptr, m->bytes.len, err);
+        if (r < 0)
+                return r;
+        return store_blob_writer_commit(w, &m->digest, err);
+}
+
+/* ---- the pull ---- */
+
+static bool registry_is_local(const char *endpoint)
+{
+        const char *hosts[] = {"localhost", "127.0.0.1", "[::1]"};
+
+        for (size_t i = 0; i < ELEMENTSOF(hosts); i++) {
+                size_t k = strlen(hosts[i]);
+
+                if (strncmp(endpoint, hosts[i], k) == 0 && (endpoint[k] == 0 || endpoint[k] == ':'))
+                        return true;
+        }
+        return false;
+}
+
+static void descriptors_free(Descriptor *d, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(d[i].media_type);
+        free(d);
+}
+
+/* The config and layer descriptors of an image manifest. */
+static int manifest_blobs(const Manifest *m, Descriptor **ret, size_t *ret_n, BerthError *err)
+{
+        json_object *config, *layers;
+        Descriptor *d;
+        size_t n;
+        int r;
+
+        if (!json_object_object_get_ex(m->json, "config", &config) ||
+            !json_object_object_get_ex(m->json, "layers", &layers) ||
+            json_object_get_type(layers) != json_type_array)
+                return error_setx(err, -EPROTO, "manifest without \"config\" or \"layers\"");
+        n = json_object_array_length(layers) + 1;
+        d = calloc(n, sizeof(Descriptor));
+        if (!d)
+                return -ENOMEM;
+        r = descriptor_parse(config, "config", &d[0], err);
+        for (size_t i = 1; r >= 0 && i < n; i++)
+                r = descriptor_parse(json_object_array_get_idx(layers, i - 1), "layer", &d[i], err);
+        if (r < 0) {
+                descriptors_free(d, n);
+                return r;
+        }
+        *ret = d;
+        *ret_n = n;
+        return 0;
+}
+
+static int pull_image(Client *c, Store *s, const RegistryPullOptions *o, RegistryPullResult *res,
+                      BerthError *err)
+{
+        _cleanup_(manifest_done) Manifest top = {}, image = {};
+        _cleanup_free_ char *name = NULL;
+        Descriptor *blobs = NULL;
+        size_t n_blobs = 0;
+        char d[DIGEST_STRING_LEN + 1];
+        const Manifest *img;
+        int r;
+
+        r = manifest_fetch(c, c->ref->has_digest ? digest_format(&c->ref->digest, d) : c->ref->tag,
+                           c->ref->has_digest ? &c->ref->digest : NULL, -1, &top, err);
+        if (r < 0)
+                return r;
+        res->top = top.digest;
+        img = &top;
+        if (manifest_is_index(&top)) {
+                Descriptor pick = {};
+
+                r = index_pick(&top, &o->platform, &pick, err);
+                free(pick.media_type);
+                if (r < 0) {
+                        error_prefix(err, "%s: ", c->ref->registry);
+                        return r;
+                }
+                r = manifest_fetch(c, digest_format(&pick.digest, d), &pick.digest, pick.size, &image, err);
+                if (r < 0)
+                        return r;
+                if (manifest_is_index(&image))
+                        return error_setx(err, -EPROTO, "%s: an index entry is another index", d);
+                img = &image;
+        }
+        res->manifest = img->digest;
+
+        r = manifest_blobs(img, &blobs, &n_blobs, err);
+        if (r < 0) {
+                error_prefix(err, "manifest %s: ", digest_format(&img->digest, d));
+                return r;
+        }
+        r = blobs_fetch(c, s, blobs, n_blobs, o, res, err);
+        descriptors_free(blobs, n_blobs);
+        if (r < 0)
+                return r;
+
+        /* Manifests after their blobs, the name last: whatever a name points to is complete. */
+        if (img != &top) {
+                r = store_bytes(s, img, err);
+                if (r < 0)
+                        return r;
+        }
+        r = store_bytes(s, &top, err);
+        if (r < 0)
+                return r;
+        name = image_reference_format(c->ref);
+        if (!name)
+                return -ENOMEM;
+        return store_name_set(s, name, &img->digest, err);
+}
+
+int registry_pull(Store *s, const ImageReference *ref, const RegistryPullOptions *o, RegistryPullResult *ret,
+                  BerthError *err)
+{
+        _cleanup_(client_done) Client c = {.ref = ref};
+        RegistryPullResult res = {};
+        bool plain;
+        int r;
+
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+                return error_setx(err, -ENOMEM, "libcurl initialisation failed");
+        plain = !o->tls_verify || registry_is_local(ref->endpoint);
+        c.tls_verify = o->tls_verify;
+        if (asprintf(&c.base, "%s://%s/v2/%s", plain ? "http" : "https", ref->endpoint, ref->repository) < 0)
+                return -ENOMEM;
+        c.credentials = credentials_lookup(o, ref->registry);
+
+        r = pull_image(&c, s, o, &res, err);
+        if (r < 0)
+                return r;
+        *ret = res;
+        return 0;
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * A Distribution API v2 client (libcurl) that pulls an image into the content store.
+ *
+ * registry_pull() asks for the reference's manifest with the OCI index, OCI manifest, Docker
+ * manifest list and Docker schema 2 media types (schema 1 is refused), checks its digest (the
+ * sha256 of the bytes; equal to the reference's digest when it names one), picks a platform
+ * from an index or list and fetches that manifest, then downloads the config and the layers,
+ * several at once, each streamed into a store blob writer with its size and digest checked.
+ * Nothing becomes visible until every blob has checked out: then the blobs, the manifests and
+ * finally the name (canonical reference -> image manifest digest) are committed.
+ *
+ * Authentication: anonymous, bearer tokens from the WWW-Authenticate challenge, and basic
+ * credentials from $REGISTRY_AUTH_FILE or ~/.docker/config.json ("auths", base64 "auth"),
+ * sent to the registry (Basic challenge) or to the token server. Plain HTTP for localhost,
+ * 127.0.0.1 and ::1 or when TLS verification is off; HTTPS with the system CAs otherwise.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "basic/error.h"
+#include "digest.h"
+#include "reference.h"
+#include "store.h"
+
+#define REGISTRY_PARALLEL_DEFAULT 4U
+
+typedef struct RegistryPlatform {
+        char os[32];
+        char architecture[32];
+        char variant[32]; /* "" when none asked for */
+} RegistryPlatform;
+
+/**
+ * registry_platform_parse() - "os/arch[/variant]" ("linux/arm64/v8"). -EINVAL with the text
+ * quoted in @err when malformed.
+ */
+int registry_platform_parse(const char *s, RegistryPlatform *ret, BerthError *err);
+
+/** registry_platform_host() - the platform this binary runs on ("linux/amd64"). */
+void registry_platform_host(RegistryPlatform *ret);
+
+/**
+ * registry_challenge_param() - the value of @key (case-insensitive) in the parameters of a
+ * WWW-Authenticate challenge, `realm="https://auth",service="x",scope="repository:a:pull"`
+ * (quoted values may hold commas; unquoted ones end at a comma). A new string the caller frees,
+ * or NULL when the key is absent, a quote is unterminated, or out of memory.
+ */
+char *registry_challenge_param(const char *params, const char *key);
+
+typedef struct RegistryBlobProgress {
+        Digest digest;
+        uint64_t done_bytes;
+        uint64_t total_bytes;
+} RegistryBlobProgress;
+
+/*
+ * Called while blobs download: every blob being downloaded, in manifest order, at most every
+ * 100 ms and once more with @final when all have finished (not after a failure). For a display;
+ * it must not call back into the registry code.
+ */
+typedef void (*RegistryProgressFn)(const RegistryBlobProgress *blobs, size_t n, bool final, void *userdata);
+
+typedef struct RegistryPullOptions {
+        RegistryPlatform platform;
+        bool tls_verify;             /* false: plain HTTP for every registry */
+        unsigned max_parallel;       /* layers downloaded at once; 0 means REGISTRY_PARALLEL_DEFAULT */
+        const char *auth_file;       /* NULL: $REGISTRY_AUTH_FILE, else ~/.docker/config.json */
+        RegistryProgressFn progress; /* NULL: none */
+        void *progress_userdata;
+} RegistryPullOptions;
+
+/** registry_pull_options_init() - host platform, TLS verification on, default parallelism. */
+void registry_pull_options_init(RegistryPullOptions *o);
+
+typedef struct RegistryPullResult {
+        Digest manifest;        /* the image manifest the name now maps to */
+        Digest top;             /* what the reference resolved to: an index/list or == manifest */
+        unsigned blobs_fetched; /* config and layers downloaded */
+        unsigned blobs_present; /* config and layers already in the store */
+        uint64_t bytes_fetched; /* bytes of those downloads */
+} RegistryPullResult;
+
+/**
+ * registry_pull() - pull @ref into @s (see above) and map image_reference_format(@ref) to the
+ * image manifest's digest. Errors carry one line naming the URL or reference and the cause:
+ * -ENOENT for a 404 (with the registry's error code and message), -EACCES for 401/403,
+ * -EBADMSG for content that does not match its digest or size, -EPROTO for other HTTP errors
+ * and malformed manifests, -EOPNOTSUPP for schema 1 and unknown media types, -ENXIO when no
+ * manifest matches the platform, -EHOSTUNREACH and friends for transport errors.
+ */
+int registry_pull(Store *s, const ImageReference *ref, const RegistryPullOptions *o, RegistryPullResult *ret,
+                  BerthError *err);

@@ -1,0 +1,743 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""`berth pull` and `berth images` against Debian's real docker-registry (issue 6).
+
+A module fixture starts `docker-registry serve` on 127.0.0.1 with storage in a temp dir, builds
+a small image from busybox-static with umoci and pushes it with skopeo in OCI format, in Docker
+schema 2 format and as a two-platform OCI index. A tiny http.server in the tests plays a
+registry that lies about a layer's digest. Every pull goes to a fresh --storage directory.
+"""
+
+import base64
+import contextlib
+import hashlib
+import http.server
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import BUILD_DIR, skip_or_fail
+
+BERTH = os.path.join(BUILD_DIR, "berth")
+BUSYBOX = "/bin/busybox"
+TOOLS = ("docker-registry", "umoci", "skopeo")
+
+
+def run(cmd, check=True, **kw):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120, **kw)
+    if check and p.returncode != 0:
+        raise AssertionError("%s failed (%d):\n%s%s" % (cmd, p.returncode, p.stdout, p.stderr))
+    return p
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def store_blobs(storage):
+    """{hex: sha256 of the file} for every blob in the store."""
+    d = os.path.join(storage, "blobs", "sha256")
+    if not os.path.isdir(d):
+        return {}
+    return {name: sha256_file(os.path.join(d, name)) for name in sorted(os.listdir(d))}
+
+
+def store_names(storage):
+    p = os.path.join(storage, "names.json")
+    if not os.path.exists(p):
+        return {}
+    with open(p) as f:
+        return json.load(f)["names"]
+
+
+def berth(*args, check=True):
+    return run([BERTH] + list(args), check=check)
+
+
+class Registry:
+    def __init__(self, root, auth=""):
+        self.root = root
+        self.port = free_port()
+        self.host = "127.0.0.1:%d" % self.port
+        config = os.path.join(root, "config.yml")
+        with open(config, "w") as f:
+            f.write(
+                "version: 0.1\n"
+                "log: {level: error}\n"
+                "storage: {filesystem: {rootdirectory: %s}, delete: {enabled: true}}\n"
+                "http: {addr: %s}\n" % (os.path.join(root, "data"), self.host)
+            )
+            f.write(auth)
+        self.log = open(os.path.join(root, "registry.log"), "w")
+        self.proc = subprocess.Popen(
+            ["docker-registry", "serve", config], stdout=self.log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen("http://%s/v2/" % self.host, timeout=1).read()
+                break
+            except urllib.error.HTTPError:
+                break  # 401 from a registry with auth: it is up
+            except (urllib.error.URLError, ConnectionError, OSError):
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise AssertionError("docker-registry did not start")
+                time.sleep(0.05)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
+
+
+def build_image(layout, tag, arch="amd64"):
+    """An OCI image DIR:TAG with /bin/busybox and a sh symlink, built with umoci."""
+    if not os.path.exists(os.path.join(layout, "index.json")):
+        run(["umoci", "init", "--layout", layout])
+    image = "%s:%s" % (layout, tag)
+    run(["umoci", "new", "--image", image])
+    src = tempfile.mkdtemp(prefix="berth-pull-src-")
+    try:
+        os.makedirs(os.path.join(src, "bin"))
+        shutil.copy2(BUSYBOX, os.path.join(src, "bin", "busybox"))
+        os.symlink("busybox", os.path.join(src, "bin", "sh"))
+        run(["umoci", "insert", "--image", image, os.path.join(src, "bin"), "/bin"])
+    finally:
+        shutil.rmtree(src)
+    run(["umoci", "config", "--image", image, "--architecture", arch, "--os", "linux", "--config.cmd", "/bin/sh"])
+
+
+def layout_manifest(layout, tag):
+    with open(os.path.join(layout, "index.json")) as f:
+        index = json.load(f)
+    for m in index["manifests"]:
+        if m.get("annotations", {}).get("org.opencontainers.image.ref.name") == tag:
+            return m
+    raise KeyError(tag)
+
+
+def add_index(layout, tag, entries):
+    """Adds an OCI index blob over existing manifests (tag, platform) and names it @tag."""
+    manifests = []
+    for t, plat in entries:
+        m = dict(layout_manifest(layout, t))
+        m.pop("annotations", None)
+        m["platform"] = plat
+        manifests.append(m)
+    blob = json.dumps(
+        {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests}
+    ).encode()
+    digest = hashlib.sha256(blob).hexdigest()
+    with open(os.path.join(layout, "blobs", "sha256", digest), "wb") as f:
+        f.write(blob)
+    with open(os.path.join(layout, "index.json")) as f:
+        index = json.load(f)
+    index["manifests"].append(
+        {
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "digest": "sha256:" + digest,
+            "size": len(blob),
+            "annotations": {"org.opencontainers.image.ref.name": tag},
+        }
+    )
+    with open(os.path.join(layout, "index.json"), "w") as f:
+        json.dump(index, f)
+
+
+class Env:
+    pass
+
+
+@pytest.fixture(scope="module")
+def env():
+    for tool in TOOLS:
+        if not shutil.which(tool):
+            skip_or_fail("%s is not installed (scripts/deps.sh)" % tool)
+    if not os.path.exists(BERTH):
+        skip_or_fail("%s is not built" % BERTH)
+    root = tempfile.mkdtemp(prefix="berth-pull-")
+    e = Env()
+    e.root = root
+    e.registry = Registry(root)
+    try:
+        layout = os.path.join(root, "layout")
+        build_image(layout, "amd64", "amd64")
+        build_image(layout, "arm64", "arm64")
+        e.layout = layout
+        host = e.registry.host
+        push = ["skopeo", "copy", "--quiet", "--dest-tls-verify=false"]
+        run(push + ["--format", "oci", "oci:%s:amd64" % layout, "docker://%s/test/busybox:oci" % host])
+        run(push + ["--format", "v2s2", "oci:%s:amd64" % layout, "docker://%s/test/busybox:docker" % host])
+        e.multiarch = None
+        try:
+            add_index(
+                layout,
+                "multi",
+                [("amd64", {"os": "linux", "architecture": "amd64"}), ("arm64", {"os": "linux", "architecture": "arm64"})],
+            )
+            p = run(
+                push + ["--multi-arch", "all", "oci:%s:multi" % layout, "docker://%s/test/multi:latest" % host],
+                check=False,
+            )
+            if p.returncode == 0:
+                e.multiarch = "%s/test/multi:latest" % host
+            else:
+                e.multiarch_why = p.stderr.strip()
+        except (OSError, KeyError, ValueError) as x:
+            e.multiarch_why = str(x)
+        yield e
+    finally:
+        e.registry.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def storage():
+    d = tempfile.mkdtemp(prefix="berth-pull-store-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def skopeo_raw(ref, *extra):
+    return run(["skopeo", "inspect", "--tls-verify=false", "--raw"] + list(extra) + ["docker://" + ref]).stdout
+
+
+def pulled_digest(out):
+    lines = [line for line in out.splitlines() if line.startswith("Digest: ")]
+    assert len(lines) == 1, out
+    return lines[0].split(" ", 1)[1]
+
+
+def check_image_blobs(storage, manifest_digest):
+    """The manifest, its config and every layer are in the store and hash to their names."""
+    blobs = store_blobs(storage)
+    for hexd, actual in blobs.items():
+        assert hexd == actual, "blob %s has content %s" % (hexd, actual)
+    hexd = manifest_digest.split(":", 1)[1]
+    assert hexd in blobs
+    with open(os.path.join(storage, "blobs", "sha256", hexd)) as f:
+        manifest = json.load(f)
+    for d in [manifest["config"]] + manifest["layers"]:
+        assert d["digest"].split(":", 1)[1] in blobs
+    return manifest
+
+
+@pytest.mark.parametrize("tag", ["oci", "docker"])
+def test_pull_by_tag(env, storage, tag):
+    ref = "%s/test/busybox:%s" % (env.registry.host, tag)
+    out = berth("pull", "--storage", storage, ref).stdout
+    digest = pulled_digest(out)
+    assert "\x1b" not in out  # no progress display when stdout is not a terminal
+    raw = skopeo_raw(ref)
+    assert "sha256:" + hashlib.sha256(raw.encode()).hexdigest() == digest
+    manifest = check_image_blobs(storage, digest)
+    # umoci's OCI manifests carry no mediaType; their config descriptor says what they are.
+    want = {
+        "oci": "application/vnd.oci.image.config.v1+json",
+        "docker": "application/vnd.docker.container.image.v1+json",
+    }[tag]
+    assert manifest["config"]["mediaType"] == want
+    config = skopeo_raw(ref, "--config")
+    assert manifest["config"]["digest"] == "sha256:" + hashlib.sha256(config.encode()).hexdigest()
+    assert store_names(storage) == {ref: digest}
+
+
+def test_blobs_equal_what_skopeo_saw(env, storage):
+    ref = "%s/test/busybox:oci" % env.registry.host
+    berth("pull", "--storage", storage, ref)
+    out = os.path.join(storage, "..", os.path.basename(storage) + "-skopeo")
+    try:
+        run(["skopeo", "copy", "--quiet", "--src-tls-verify=false", "docker://" + ref, "oci:%s:x" % out])
+        theirs = {n: sha256_file(os.path.join(out, "blobs", "sha256", n))
+                  for n in os.listdir(os.path.join(out, "blobs", "sha256"))}
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    assert store_blobs(storage) == theirs
+
+
+def test_pull_by_digest(env, storage):
+    ref = "%s/test/busybox:oci" % env.registry.host
+    digest = "sha256:" + hashlib.sha256(skopeo_raw(ref).encode()).hexdigest()
+    byd = "%s/test/busybox@%s" % (env.registry.host, digest)
+    out = berth("pull", "--storage", storage, byd).stdout
+    assert pulled_digest(out) == digest
+    check_image_blobs(storage, digest)
+    assert store_names(storage) == {byd: digest}
+
+
+def test_pull_by_wrong_digest(env, storage):
+    byd = "%s/test/busybox@sha256:%s" % (env.registry.host, "0" * 64)
+    p = berth("pull", "--storage", storage, byd, check=False)
+    assert p.returncode == 1
+    assert "404" in p.stderr and byd in p.stderr
+    assert store_blobs(storage) == {} and store_names(storage) == {}
+
+
+def test_images_lists_sorted(env, storage):
+    host = env.registry.host
+    d1 = pulled_digest(berth("pull", "--storage", storage, "%s/test/busybox:oci" % host).stdout)
+    d2 = pulled_digest(berth("pull", "--storage", storage, "%s/test/busybox:docker" % host).stdout)
+    out = berth("images", "--storage", storage).stdout
+    assert out.splitlines() == [
+        "%s/test/busybox:docker %s" % (host, d2),
+        "%s/test/busybox:oci %s" % (host, d1),
+    ]
+    assert berth("images", "--storage", storage + "-empty").stdout == ""
+    shutil.rmtree(storage + "-empty", ignore_errors=True)
+
+
+def test_pull_twice_downloads_nothing(env, storage):
+    ref = "%s/test/busybox:oci" % env.registry.host
+    berth("pull", "--storage", storage, ref)
+    before = {n: os.stat(os.path.join(storage, "blobs", "sha256", n)).st_ino for n in store_blobs(storage)}
+    names = store_names(storage)
+    out = berth("pull", "--storage", storage, ref).stdout
+    assert "0 blobs downloaded" in out, out
+    after = {n: os.stat(os.path.join(storage, "blobs", "sha256", n)).st_ino for n in store_blobs(storage)}
+    assert before == after
+    assert store_names(storage) == names
+
+
+def test_quiet_prints_only_digest(env, storage):
+    ref = "%s/test/busybox:docker" % env.registry.host
+    out = berth("pull", "--quiet", "--storage", storage, ref).stdout
+    assert out.strip().startswith("sha256:") and len(out.strip().splitlines()) == 1
+
+
+def test_bad_reference(storage):
+    p = berth("pull", "--storage", storage, "Busybox:latest", check=False)
+    assert p.returncode == 1
+    assert "must be lowercase" in p.stderr
+    assert len(p.stderr.strip().splitlines()) == 1
+    assert store_blobs(storage) == {} and store_names(storage) == {}
+
+
+def test_missing_tag(env, storage):
+    ref = "%s/test/busybox:nope" % env.registry.host
+    p = berth("pull", "--storage", storage, ref, check=False)
+    assert p.returncode == 1
+    msg = p.stderr.strip()
+    assert len(msg.splitlines()) == 1, msg
+    assert ref in msg and "HTTP 404" in msg and "MANIFEST_UNKNOWN" in msg, msg
+    assert store_blobs(storage) == {} and store_names(storage) == {}
+
+
+def test_registry_down(storage):
+    ref = "127.0.0.1:%d/test/busybox:oci" % free_port()
+    p = berth("pull", "--storage", storage, ref, check=False)
+    assert p.returncode == 1
+    assert ref in p.stderr and "onnect" in p.stderr, p.stderr
+    assert store_blobs(storage) == {}
+
+
+def test_multiarch_index(env, storage):
+    if env.multiarch is None:
+        pytest.skip("skopeo could not push a multi-arch index: %s" % env.multiarch_why)
+    amd64 = layout_manifest(env.layout, "amd64")["digest"]
+    arm64 = layout_manifest(env.layout, "arm64")["digest"]
+    out = berth("pull", "--storage", storage, env.multiarch).stdout
+    assert pulled_digest(out) == amd64
+    assert "Index: sha256:" in out
+    check_image_blobs(storage, amd64)
+    assert store_names(storage) == {env.multiarch: amd64}
+    index = "sha256:" + hashlib.sha256(skopeo_raw(env.multiarch).encode()).hexdigest()
+    assert "Index: %s" % index in out
+    byd = env.multiarch.rsplit(":", 1)[0] + "@" + index
+    out = berth("pull", "--storage", storage, byd).stdout
+    assert pulled_digest(out) == amd64 and "0 blobs downloaded" in out
+    assert store_names(storage) == {env.multiarch: amd64, byd: amd64}
+    other = storage + "-arm"
+    try:
+        out = berth("pull", "--storage", other, "--platform", "linux/arm64", env.multiarch).stdout
+        assert pulled_digest(out) == arm64
+        p = berth("pull", "--storage", other, "--platform", "linux/s390x", env.multiarch, check=False)
+        assert p.returncode == 1 and "no manifest for platform linux/s390x" in p.stderr
+    finally:
+        shutil.rmtree(other, ignore_errors=True)
+
+
+def test_bad_platform(storage):
+    p = berth("pull", "--storage", storage, "--platform", "linux", "localhost/x", check=False)
+    assert p.returncode == 1 and "os/arch" in p.stderr
+
+
+# ---- a registry in this process: lies, concurrency ----
+
+
+class FakeRegistry(http.server.ThreadingHTTPServer):
+    """Serves /v2/fake/manifests/<anything> and its blobs from memory.
+
+    mode "digest": a layer whose content is not its digest; "size": a layer longer than its
+    descriptor says; "slow": four good layers, each GET held 0.3 s while counting how many
+    blob downloads run at once."""
+
+    def __init__(self, mode):
+        super().__init__(("127.0.0.1", 0), FakeHandler)
+        self.mode = mode
+        self.blobs = {}
+        self.lock = threading.Lock()
+        self.active = 0
+        self.max_active = 0
+        config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}})
+        layers = []
+        if mode in ("slow", "truncate", "header"):
+            for i in range(4):
+                data = ("layer %d " % i).encode() * 1000
+                layers.append((self.add(data), len(data)))
+        else:
+            data = b"not the layer you are looking for" * 100
+            claimed = hashlib.sha256(b"something else").hexdigest()
+            size = len(data)
+            if mode == "size":
+                claimed = hashlib.sha256(data).hexdigest()
+                size = len(data) - 10
+            self.blobs[claimed] = data
+            layers.append(("sha256:" + claimed, size))
+        self.manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {
+                    "mediaType": "application/vnd.oci.image.config.v1+json",
+                    "digest": self.add(config.encode()),
+                    "size": len(config),
+                },
+                "layers": [
+                    {"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": d, "size": n} for d, n in layers
+                ],
+            }
+        ).encode()
+
+    def add(self, data):
+        h = hashlib.sha256(data).hexdigest()
+        self.blobs[h] = data
+        return "sha256:" + h
+
+
+class FakeHandler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def send(self, status, body, ctype="application/octet-stream"):
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        srv = self.server
+        if self.path.startswith("/v2/fake/manifests/"):
+            self.send_response(200)
+            self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
+            self.send_header("Content-Length", str(len(srv.manifest)))
+            said = hashlib.sha256(srv.manifest + (b"x" if srv.mode == "header" else b"")).hexdigest()
+            self.send_header("Docker-Content-Digest", "sha256:" + said)
+            self.end_headers()
+            self.wfile.write(srv.manifest)
+        elif self.path.startswith("/v2/fake/blobs/sha256:") and self.path.rsplit(":", 1)[1] in srv.blobs:
+            data = srv.blobs[self.path.rsplit(":", 1)[1]]
+            if srv.mode == "slow" and len(data) > 1000:
+                with srv.lock:
+                    srv.active += 1
+                    srv.max_active = max(srv.max_active, srv.active)
+                time.sleep(0.3)
+                with srv.lock:
+                    srv.active -= 1
+            if srv.mode == "truncate" and len(data) > 1000:
+                # The registry dies mid-blob: the full length announced, half of it sent.
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data[: len(data) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            self.send(200, data)
+        else:
+            self.send(404, b'{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}', "application/json")
+
+
+@contextlib.contextmanager
+def fake_registry(mode):
+    srv = FakeRegistry(mode)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        t.join()
+
+
+@pytest.mark.parametrize("mode", ["digest", "size"])
+def test_lying_registry(storage, mode):
+    with fake_registry(mode) as srv:
+        ref = "127.0.0.1:%d/fake:latest" % srv.server_address[1]
+        p = berth("pull", "--storage", storage, ref, check=False)
+    assert p.returncode == 1
+    msg = p.stderr.strip()
+    assert len(msg.splitlines()) == 1, msg
+    assert ref in msg and "/v2/fake/blobs/sha256:" in msg
+    if mode == "digest":
+        assert "content has digest" in msg, msg
+    else:
+        assert "more bytes than the descriptor" in msg, msg
+    # The config was good, but nothing may enter the store when any blob is bad.
+    assert store_blobs(storage) == {}
+    assert store_names(storage) == {}
+
+
+def test_registry_dies_mid_blob(storage):
+    with fake_registry("truncate") as srv:
+        ref = "127.0.0.1:%d/fake:latest" % srv.server_address[1]
+        p = berth("pull", "--storage", storage, ref, check=False)
+    assert p.returncode == 1
+    msg = p.stderr.strip()
+    assert len(msg.splitlines()) == 1 and "/v2/fake/blobs/sha256:" in msg and "partial" in msg, msg
+    assert store_blobs(storage) == {} and store_names(storage) == {}
+    assert os.listdir(os.path.join(storage, "tmp")) == []
+
+
+def test_manifest_not_the_digest_asked_for(storage):
+    with fake_registry("slow") as srv:
+        ref = "127.0.0.1:%d/fake@sha256:%s" % (srv.server_address[1], "1" * 64)
+        p = berth("pull", "--storage", storage, ref, check=False)
+    assert p.returncode == 1
+    assert "manifest digest is sha256:" in p.stderr and "expected sha256:" + "1" * 64 in p.stderr, p.stderr
+    assert store_blobs(storage) == {} and store_names(storage) == {}
+
+
+def test_manifest_not_the_digest_the_registry_says(storage):
+    with fake_registry("header") as srv:
+        ref = "127.0.0.1:%d/fake:latest" % srv.server_address[1]
+        p = berth("pull", "--storage", storage, ref, check=False)
+    assert p.returncode == 1
+    assert "Docker-Content-Digest says sha256:" in p.stderr, p.stderr
+    assert store_blobs(storage) == {} and store_names(storage) == {}
+
+
+def test_layers_download_in_parallel(storage):
+    with fake_registry("slow") as srv:
+        ref = "127.0.0.1:%d/fake:latest" % srv.server_address[1]
+        out = berth("pull", "--storage", storage, ref).stdout
+        assert srv.max_active >= 3, "at most %d layer downloads at once" % srv.max_active
+    assert "5 blobs downloaded" in out, out
+    check_image_blobs(storage, pulled_digest(out))
+
+
+def test_progress_on_a_terminal(storage):
+    import pty
+
+    with fake_registry("slow") as srv:
+        ref = "127.0.0.1:%d/fake:latest" % srv.server_address[1]
+        primary, secondary = pty.openpty()
+        try:
+            proc = subprocess.Popen([BERTH, "pull", "--storage", storage, ref], stdout=secondary,
+                                    stderr=subprocess.PIPE, close_fds=True)
+            os.close(secondary)
+            secondary = -1
+            chunks = []
+            while True:
+                try:
+                    data = os.read(primary, 65536)
+                except OSError:  # EIO once the child closed the terminal
+                    break
+                if not data:
+                    break
+                chunks.append(data)
+            assert proc.wait(timeout=30) == 0, proc.stderr.read()
+            proc.stderr.close()
+        finally:
+            os.close(primary)
+            if secondary >= 0:
+                os.close(secondary)
+    out = b"".join(chunks).decode()
+    manifest = json.loads(srv.manifest)
+    for d in [manifest["config"]] + manifest["layers"]:
+        line = [x for x in out.splitlines() if d["digest"][7:19] in x and "done" in x]
+        assert line, out
+    assert "\x1b[2K" in out and "Digest: sha256:" in out
+
+
+# ---- authentication ----
+
+
+def write_auth_file(path, host, user, password):
+    with open(path, "w") as f:
+        json.dump({"auths": {host: {"auth": base64.b64encode(("%s:%s" % (user, password)).encode()).decode()}}}, f)
+
+
+@pytest.fixture(scope="module")
+def basic_registry(env):
+    """A registry with htpasswd (bcrypt) basic auth holding test/busybox:oci."""
+    root = tempfile.mkdtemp(prefix="berth-pull-basic-")
+    htpasswd = os.path.join(root, "htpasswd")
+    with open(htpasswd, "w") as f:
+        f.write(run(["htpasswd", "-Bbn", "berth", "s3cret"]).stdout)
+    reg = Registry(root, "auth: {htpasswd: {realm: berth-test, path: %s}}\n" % htpasswd)
+    try:
+        run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--dest-creds", "berth:s3cret",
+             "oci:%s:amd64" % env.layout, "docker://%s/test/busybox:oci" % reg.host])
+        yield reg
+    finally:
+        reg.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_basic_auth(basic_registry, storage):
+    host = basic_registry.host
+    ref = "%s/test/busybox:oci" % host
+    authdir = tempfile.mkdtemp(prefix="berth-pull-auth-")
+    try:
+        env = dict(os.environ, HOME=authdir)
+        env.pop("REGISTRY_AUTH_FILE", None)
+        p = run([BERTH, "pull", "--storage", storage, ref], check=False, env=env)
+        assert p.returncode == 1 and "HTTP 401" in p.stderr and ref in p.stderr, p.stderr
+        assert store_blobs(storage) == {}
+
+        wrong = os.path.join(authdir, "wrong.json")
+        write_auth_file(wrong, host, "berth", "nope")
+        p = run([BERTH, "pull", "--storage", storage, ref], check=False, env=dict(env, REGISTRY_AUTH_FILE=wrong))
+        assert p.returncode == 1 and "HTTP 401" in p.stderr, p.stderr
+
+        # REGISTRY_AUTH_FILE, then ~/.docker/config.json
+        good = os.path.join(authdir, "auth.json")
+        write_auth_file(good, host, "berth", "s3cret")
+        p = run([BERTH, "pull", "--storage", storage, ref], check=False, env=dict(env, REGISTRY_AUTH_FILE=good))
+        assert p.returncode == 0, p.stderr
+        check_image_blobs(storage, pulled_digest(p.stdout))
+
+        os.makedirs(os.path.join(authdir, ".docker"))
+        write_auth_file(os.path.join(authdir, ".docker", "config.json"), host, "berth", "s3cret")
+        other = storage + "-2"
+        p = run([BERTH, "pull", "--storage", other, ref], check=False, env=env)
+        shutil.rmtree(other, ignore_errors=True)
+        assert p.returncode == 0, p.stderr
+    finally:
+        shutil.rmtree(authdir, ignore_errors=True)
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+class TokenServer(http.server.ThreadingHTTPServer):
+    """A bearer token server for docker-registry's `auth: token`: RS256 JWTs with an x5c chain."""
+
+    def __init__(self, root):
+        super().__init__(("127.0.0.1", 0), TokenHandler)
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+
+        self.cert = os.path.join(root, "token.crt")
+        key = os.path.join(root, "token.key")
+        run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", self.cert,
+             "-subj", "/CN=berth-token", "-days", "1"])
+        with open(key, "rb") as f:
+            self.key = serialization.load_pem_private_key(f.read(), None)
+        with open(self.cert, "rb") as f:
+            der = x509.load_pem_x509_certificate(f.read()).public_bytes(serialization.Encoding.DER)
+        self.x5c = [base64.b64encode(der).decode()]
+        self.scopes = []
+
+    def token(self, service, scope):
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        access = []
+        if scope:
+            kind, name, actions = scope.split(":")
+            access.append({"type": kind, "name": name, "actions": actions.split(",")})
+        now = int(time.time())
+        header = {"typ": "JWT", "alg": "RS256", "x5c": self.x5c}
+        claims = {"iss": "berth-test-issuer", "sub": "", "aud": service, "exp": now + 300, "nbf": now - 10,
+                  "iat": now, "jti": os.urandom(8).hex(), "access": access}
+        signing = b64url(json.dumps(header).encode()) + "." + b64url(json.dumps(claims).encode())
+        sig = self.key.sign(signing.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return signing + "." + b64url(sig)
+
+
+class TokenHandler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        import urllib.parse
+
+        url = urllib.parse.urlparse(self.path)
+        q = urllib.parse.parse_qs(url.query)
+        scope = q.get("scope", [""])[0]
+        self.server.scopes.append(scope)
+        body = json.dumps({"token": self.server.token(q.get("service", [""])[0], scope)}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture(scope="module")
+def token_registry(env):
+    """A registry with bearer-token auth (a token server in this process) holding test/busybox:oci."""
+    if importlib.util.find_spec("cryptography") is None:
+        skip_or_fail("python3-cryptography is needed to sign registry tokens")
+    root = tempfile.mkdtemp(prefix="berth-pull-token-")
+    ts = TokenServer(root)
+    t = threading.Thread(target=ts.serve_forever, daemon=True)
+    t.start()
+    reg = None
+    try:
+        realm = "http://127.0.0.1:%d/token" % ts.server_address[1]
+        reg = Registry(root, "auth: {token: {realm: '%s', service: berth-test, issuer: berth-test-issuer, "
+                             "rootcertbundle: %s}}\n" % (realm, ts.cert))
+        run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", "oci:%s:amd64" % env.layout,
+             "docker://%s/test/busybox:oci" % reg.host])
+        reg.tokens = ts
+        yield reg
+    finally:
+        if reg:
+            reg.stop()
+        ts.shutdown()
+        ts.server_close()
+        t.join()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_bearer_token_auth(token_registry, storage):
+    ref = "%s/test/busybox:oci" % token_registry.host
+    del token_registry.tokens.scopes[:]
+    p = berth("pull", "--storage", storage, ref)
+    check_image_blobs(storage, pulled_digest(p.stdout))
+    assert token_registry.tokens.scopes == ["repository:test/busybox:pull"]
+    # Without a token the registry refuses: the pull above really was authorised.
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen("http://%s/v2/test/busybox/manifests/oci" % token_registry.host, timeout=5)
+    assert e.value.code == 401
