@@ -9,6 +9,8 @@
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -320,6 +322,132 @@ int store_blob_size(Store *s, const Digest *d, uint64_t *ret, BerthError *err)
                                   digest_format(d, buf), s->root);
         *ret = (uint64_t)st.st_size;
         return 0;
+}
+
+int store_blobs_list(Store *s, Digest **ret, size_t *ret_n, BerthError *err)
+{
+        _cleanup_(closedirp) DIR *d = NULL;
+        _cleanup_free_ Digest *list = NULL;
+        size_t n = 0, cap = 0;
+        struct dirent *de;
+        int fd;
+
+        assert(s && ret && ret_n);
+        fd = openat(s->blobs_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return error_set(err, negative_errno(), "open \"%s/blobs/sha256\"", s->root);
+        d = fdopendir(fd);
+        if (!d) {
+                int r = negative_errno();
+
+                safe_close(fd);
+                return error_set(err, r, "open \"%s/blobs/sha256\"", s->root);
+        }
+        errno = 0;
+        while ((de = readdir(d))) {
+                char text[DIGEST_STRING_LEN + 1];
+                Digest dg;
+
+                if (strlen(de->d_name) != DIGEST_HEX_LEN)
+                        continue;
+                snprintf(text, sizeof(text), "sha256:%s", de->d_name);
+                if (digest_parse(text, &dg, NULL) < 0)
+                        continue;
+                if (n == cap) {
+                        Digest *p;
+
+                        cap = cap ? cap * 2 : 64;
+                        p = reallocarray(list, cap, sizeof(Digest));
+                        if (!p)
+                                return -ENOMEM;
+                        list = p;
+                }
+                list[n++] = dg;
+                errno = 0;
+        }
+        if (errno != 0)
+                return error_set(err, negative_errno(), "read \"%s/blobs/sha256\"", s->root);
+        *ret = TAKE_PTR(list);
+        *ret_n = n;
+        return 0;
+}
+
+int store_blob_mtime(Store *s, const Digest *d, int64_t *ret, BerthError *err)
+{
+        char hex[DIGEST_HEX_LEN + 1], buf[DIGEST_STRING_LEN + 1];
+        struct stat st;
+
+        assert(s && d && ret);
+        if (fstatat(s->blobs_fd, digest_hex(d, hex), &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return error_set(err, negative_errno(), "stat blob %s in \"%s\"", digest_format(d, buf),
+                                 s->root);
+        *ret = (int64_t)st.st_mtime;
+        return 0;
+}
+
+int store_blob_remove(Store *s, const Digest *d, BerthError *err)
+{
+        char hex[DIGEST_HEX_LEN + 1], buf[DIGEST_STRING_LEN + 1];
+
+        assert(s && d);
+        if (unlinkat(s->blobs_fd, digest_hex(d, hex), 0) < 0)
+                return error_set(err, negative_errno(), "remove blob %s in \"%s\"", digest_format(d, buf),
+                                 s->root);
+        return 0;
+}
+
+int store_tmp_prune(Store *s, int64_t older_than_sec, BerthError *err)
+{
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+        time_t now = time(NULL);
+        int fd, removed = 0;
+
+        assert(s);
+        fd = openat(s->tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return error_set(err, negative_errno(), "open \"%s/tmp\"", s->root);
+        d = fdopendir(fd);
+        if (!d) {
+                int r = negative_errno();
+
+                safe_close(fd);
+                return error_set(err, r, "open \"%s/tmp\"", s->root);
+        }
+        while ((de = readdir(d))) {
+                struct stat st;
+                int r;
+
+                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (fstatat(s->tmp_fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue; /* gone meanwhile */
+                if ((int64_t)(now - st.st_mtime) <= older_than_sec)
+                        continue;
+                r = rm_rf_at(s->tmp_fd, de->d_name);
+                if (r < 0 && r != -ENOENT)
+                        return error_set(err, r, "remove \"%s/tmp/%s\"", s->root, de->d_name);
+                removed++;
+        }
+        return removed;
+}
+
+int store_blob_read(Store *s, const Digest *d, size_t max_bytes, char **ret, size_t *ret_len,
+                    BerthError *err)
+{
+        char hex[DIGEST_HEX_LEN + 1], buf[DIGEST_STRING_LEN + 1];
+        int r;
+
+        assert(s && d && ret && ret_len);
+        r = read_full_file_at(s->blobs_fd, digest_hex(d, hex), max_bytes, ret, ret_len);
+        if (r < 0)
+                return error_set(err, r, "read blob %s in \"%s\"", digest_format(d, buf), s->root);
+        return 0;
+}
+
+const char *store_root(const Store *s)
+{
+        return s->root;
 }
 
 /* ---- names ---- */

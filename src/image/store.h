@@ -99,6 +99,38 @@ int store_blob_open(Store *s, const Digest *d, int *ret_fd, BerthError *err);
 /** store_blob_size() - the blob's size in bytes; -ENOENT when absent. */
 int store_blob_size(Store *s, const Digest *d, uint64_t *ret, BerthError *err);
 
+/**
+ * store_blobs_list() - the digests of every blob in blobs/sha256 (files whose names are not 64
+ * lowercase hex digits are skipped), in directory order, as a new array in *@ret (NULL when
+ * empty) with its length in *@ret_n.
+ */
+int store_blobs_list(Store *s, Digest **ret, size_t *ret_n, BerthError *err);
+
+/** store_blob_mtime() - the blob's modification time (seconds); -ENOENT when absent. */
+int store_blob_mtime(Store *s, const Digest *d, int64_t *ret, BerthError *err);
+
+/**
+ * store_blob_remove() - unlink the blob. The caller decides that nothing references it (see
+ * image_gc_*()). -ENOENT when absent.
+ */
+int store_blob_remove(Store *s, const Digest *d, BerthError *err);
+
+/**
+ * store_tmp_prune() - remove entries of tmp/ (files and directories) last modified more than
+ * @older_than_sec seconds ago: leftovers of killed writers and loads. Returns how many were removed.
+ */
+int store_tmp_prune(Store *s, int64_t older_than_sec, BerthError *err);
+
+/**
+ * store_blob_read() - the whole blob (a manifest, a config) as a NUL-terminated buffer; -EFBIG
+ * when larger than @max_bytes, -ENOENT when absent.
+ */
+int store_blob_read(Store *s, const Digest *d, size_t max_bytes, char **ret, size_t *ret_len,
+                    BerthError *err);
+
+/** store_root() - the store's root directory, as given to store_open(). */
+const char *store_root(const Store *s);
+
 /* ---- names ---- */
 
 /**

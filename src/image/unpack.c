@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -568,6 +569,31 @@ static int opaque_prune(Unpacker *u, int dfd, const char *dirpath, const char *r
         return r < 0 ? error_set(u->err, r, "entry \"%s\": opaque whiteout", raw) : 0;
 }
 
+/* overlayfs's own form: a 0/0 char device hides a lower name, an xattr makes a directory opaque. */
+static int unpack_whiteout_overlay(Unpacker *u, const char *dir, const char *name, const char *raw)
+{
+        _cleanup_close_ int pfd = -EBADF;
+        int r;
+
+        pfd = open_parent(u, dir, true);
+        if (pfd < 0)
+                return error_set(u->err, pfd, "entry \"%s\": open parent directory", raw);
+        if (streq(name, ".wh..opq")) {
+                _cleanup_close_ int fd = openat(pfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (fd < 0 || fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0) < 0)
+                        return error_set(u->err, negative_errno(), "entry \"%s\": mark directory opaque",
+                                         raw);
+                return 0;
+        }
+        r = rm_rf_at(pfd, name);
+        if (r < 0 && r != -ENOENT)
+                return error_set(u->err, r, "entry \"%s\": remove \"%s\"", raw, name);
+        if (mknodat(pfd, name, S_IFCHR | 0000, makedev(0, 0)) < 0)
+                return error_set(u->err, negative_errno(), "entry \"%s\": create whiteout of \"%s\"", raw,
+                                 name);
+        return 0;
+}
+
 static int unpack_whiteout(Unpacker *u, const char *dir, const char *dirpath, const char *base,
                            const char *raw)
 {
@@ -575,6 +601,8 @@ static int unpack_whiteout(Unpacker *u, const char *dir, const char *dirpath, co
         const char *name = base + strlen(".wh.");
         int r;
 
+        if (streq(name, ".wh..opq") && u->o.whiteouts == LAYER_WHITEOUTS_OVERLAY)
+                return unpack_whiteout_overlay(u, dir, name, raw);
         if (streq(name, ".wh..opq")) {
                 pfd = chase_in_root(u->root_fd, dir, O_PATH | O_DIRECTORY);
                 if (pfd == -ENOENT)
@@ -587,6 +615,8 @@ static int unpack_whiteout(Unpacker *u, const char *dir, const char *dirpath, co
                 return error_setx(u->err, -EXDEV, "entry \"%s\": whiteout of \"%s\" refused", raw, name);
         if (strncmp(name, ".wh.", 4) == 0) /* other aufs metadata (.wh..wh.plnk): nothing to apply */
                 return 0;
+        if (u->o.whiteouts == LAYER_WHITEOUTS_OVERLAY)
+                return unpack_whiteout_overlay(u, dir, name, raw);
         pfd = chase_in_root(u->root_fd, dir, O_PATH | O_DIRECTORY);
         if (pfd == -ENOENT)
                 return 0;

@@ -33,8 +33,18 @@ typedef enum LayerCompression {
  */
 LayerCompression layer_compression_from_media_type(const char *media_type);
 
+typedef enum LayerWhiteouts {
+        LAYER_WHITEOUTS_APPLY,   /* remove what they name from the target (a flattened rootfs) */
+        LAYER_WHITEOUTS_OVERLAY, /* keep them as overlayfs does: a 0/0 char device for ".wh.NAME",
+                                  * trusted.overlay.opaque=y on the directory for ".wh..wh..opq"
+                                  * (a per-layer lower dir; needs privileges) */
+        _LAYER_WHITEOUTS_MAX,
+        _LAYER_WHITEOUTS_INVALID = -EINVAL,
+} LayerWhiteouts;
+
 typedef struct LayerUnpackOptions {
         LayerCompression compression;
+        LayerWhiteouts whiteouts;        /* default LAYER_WHITEOUTS_APPLY */
         uint64_t max_uncompressed_bytes; /* the tar stream's size, 0: no limit */
         uint64_t max_entries;            /* 0: no limit */
         bool privileged;                 /* owners, device nodes, trusted.* xattrs */

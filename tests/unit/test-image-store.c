@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "basic/error.h"
 #include "basic/fileio.h"
@@ -372,6 +374,81 @@ static void test_names_corrupt(void **state)
         assert_non_null(strstr(err.msg, "names.json\": \"x\": not a digest"));
 }
 
+static void put_blob(Store *s, const char *text, Digest *ret)
+{
+        _cleanup_(store_blob_writer_freep) StoreBlobWriter *w = NULL;
+        BerthError err = {0};
+
+        digest_of(text, strlen(text), ret);
+        assert_int_equal(store_blob_writer_begin(s, (int64_t)strlen(text), &w, &err), 0);
+        assert_int_equal(store_blob_writer_write(w, text, strlen(text), &err), 0);
+        assert_int_equal(store_blob_writer_commit(w, ret, &err), 0);
+}
+
+static void test_blobs_list_read_remove(void **state)
+{
+        Fixture *f = *state;
+        _cleanup_free_ Digest *list = NULL;
+        _cleanup_free_ char *bytes = NULL;
+        char path[256];
+        BerthError err = {0};
+        Digest a, b;
+        int64_t mtime;
+        size_t n = 99, len;
+
+        assert_int_equal(store_blobs_list(f->store, &list, &n, &err), 0);
+        assert_int_equal(n, 0);
+        put_blob(f->store, "blob a\n", &a);
+        put_blob(f->store, "blob b\n", &b);
+        /* A stray file that is not a digest is not listed. */
+        snprintf(path, sizeof(path), "%s/blobs/sha256/not-a-digest", f->root);
+        close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+        assert_int_equal(access(path, F_OK), 0);
+        assert_int_equal(store_blobs_list(f->store, &list, &n, &err), 0);
+        assert_int_equal(n, 2);
+        assert_true((digest_equal(&list[0], &a) && digest_equal(&list[1], &b)) ||
+                    (digest_equal(&list[0], &b) && digest_equal(&list[1], &a)));
+
+        assert_int_equal(store_blob_read(f->store, &a, 1024, &bytes, &len, &err), 0);
+        assert_string_equal(bytes, "blob a\n");
+        assert_int_equal(len, 7);
+        assert_int_equal(store_blob_mtime(f->store, &a, &mtime, &err), 0);
+        assert_true(mtime > 0);
+
+        assert_int_equal(store_blob_remove(f->store, &a, &err), 0);
+        assert_int_equal(store_blob_exists(f->store, &a), 0);
+        assert_int_equal(store_blob_exists(f->store, &b), 1);
+        assert_int_equal(store_blob_remove(f->store, &a, NULL), -ENOENT);
+        assert_int_equal(store_blob_read(f->store, &a, 1024, &bytes, &len, NULL), -ENOENT);
+        assert_int_equal(store_blob_mtime(f->store, &a, &mtime, NULL), -ENOENT);
+        assert_string_equal(store_root(f->store), f->root);
+}
+
+static void test_tmp_prune(void **state)
+{
+        Fixture *f = *state;
+        struct timespec old[2] = {{.tv_sec = 1000}, {.tv_sec = 1000}};
+        char path[256];
+        BerthError err = {0};
+
+        snprintf(path, sizeof(path), "%s/tmp/old-dir", f->root);
+        assert_int_equal(mkdir(path, 0700), 0);
+        snprintf(path, sizeof(path), "%s/tmp/old-dir/file", f->root);
+        assert_int_equal(mkdir(path, 0700), 0);
+        snprintf(path, sizeof(path), "%s/tmp/old-dir", f->root);
+        assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+        snprintf(path, sizeof(path), "%s/tmp/blob-old", f->root);
+        close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+        assert_int_equal(utimensat(AT_FDCWD, path, old, 0), 0);
+        snprintf(path, sizeof(path), "%s/tmp/blob-new", f->root);
+        close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+
+        assert_int_equal(store_tmp_prune(f->store, 3600, &err), 2);
+        assert_int_equal(count_entries(f->root, "tmp"), 1);
+        assert_int_equal(access(path, F_OK), 0);
+        assert_int_equal(store_tmp_prune(f->store, 3600, &err), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -389,6 +466,9 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_names, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_names_concurrent, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_names_corrupt, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_blobs_list_read_remove, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_blobs_list_read_remove, setup_named, teardown),
+                cmocka_unit_test_setup_teardown(test_tmp_prune, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -504,6 +504,55 @@ static void test_whiteouts(void **state)
         assert_outside_untouched(f);
 }
 
+/* A per-layer dir for overlayfs keeps whiteouts in overlayfs's own form. */
+static void test_whiteouts_overlay(void **state)
+{
+        static const LayerUnpackOptions overlay = {.privileged = true, .whiteouts = LAYER_WHITEOUTS_OVERLAY};
+        Fixture *f = *state;
+        BerthError err = {};
+        char value[8] = {};
+        struct stat st;
+        Tar t;
+
+        require_root();
+        tar_begin(&t, FILTER_NONE);
+        tar_file(&t, "a/.wh.x", "");
+        tar_file(&t, "gone/.wh.y", ""); /* its directory is not in the layer: made for the whiteout */
+        tar_dir(&t, "o");
+        tar_file(&t, "o/new", "n");
+        tar_file(&t, "o/.wh..wh..opq", "");
+        tar_file(&t, "a/.wh..wh.plnk", ""); /* aufs metadata: nothing */
+        tar_file(&t, ".wh.top", "");
+        assert_int_equal(unpack_tar(f, &t, &overlay, &err), 0);
+
+        assert_int_equal(fstatat(f->root_fd, "a/x", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_true(S_ISCHR(st.st_mode));
+        assert_int_equal(st.st_rdev, makedev(0, 0));
+        assert_int_equal(fstatat(f->root_fd, "gone/y", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_true(S_ISCHR(st.st_mode));
+        assert_int_equal(fstatat(f->root_fd, "top", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_true(S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0));
+        assert_false(exists_in_root(f, "a/.wh.x"));
+        assert_false(exists_in_root(f, "a/.wh.plnk"));
+        assert_false(exists_in_root(f, "o/.wh..wh..opq"));
+        assert_true(exists_in_root(f, "o/new"));
+        int fd = openat(f->root_fd, "o", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_int_equal(fgetxattr(fd, "trusted.overlay.opaque", value, sizeof(value)), 1);
+        assert_int_equal(value[0], 'y');
+        close(fd);
+        fd = openat(f->root_fd, "a", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        assert_true(fgetxattr(fd, "trusted.overlay.opaque", value, sizeof(value)) < 0);
+        close(fd);
+
+        /* A whiteout that climbs out is refused in this mode too. */
+        tar_begin(&t, FILTER_NONE);
+        tar_file(&t, "a/.wh...", "");
+        assert_int_equal(unpack_tar(f, &t, &overlay, &err), -EXDEV);
+        assert_outside_untouched(f);
+}
+
 /* ---- names ---- */
 
 static void test_root_entries_and_dotdot(void **state)
@@ -845,6 +894,7 @@ int main(void)
                 T(test_uid_shift),
                 T(test_pipe_input),
                 T(test_whiteouts),
+                T(test_whiteouts_overlay),
                 T(test_root_entries_and_dotdot),
                 T(test_breakout_dotdot),
                 T(test_breakout_absolute),

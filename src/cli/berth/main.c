@@ -7,7 +7,9 @@
 #include <string.h>
 
 #include "basic/macro.h"
+#include "image.h"
 #include "pull.h"
+#include "run.h"
 #include "sched.h"
 
 static void usage(FILE *f)
@@ -19,7 +21,10 @@ static void usage(FILE *f)
                 "  sched simulate   simulate a job stream on a cluster (see 'berth sched simulate --help')\n"
                 "  sched replay     recompute a journal's decisions and compare them\n"
                 "  pull             download an image from a registry (see 'berth pull --help')\n"
-                "  images           list the images in the store\n\n"
+                "  images           list the images in the store\n"
+                "  image            load, save, inspect, prune images (see 'berth image --help')\n"
+                "  rmi              remove images and the blobs only they use\n"
+                "  run              run an image as a container (see 'berth run --help')\n\n"
                 "The OCI runtime is berth-runtime (runc's command line); see 'berth-runtime --help'.\n");
 }
 
@@ -60,6 +65,12 @@ int main(int argc, char **argv)
                 return berth_pull(argc - 1, argv + 1);
         if (streq(argv[1], "images"))
                 return berth_images(argc - 1, argv + 1);
+        if (streq(argv[1], "image"))
+                return berth_image(argc - 1, argv + 1);
+        if (streq(argv[1], "rmi"))
+                return berth_rmi(argc - 1, argv + 1);
+        if (streq(argv[1], "run"))
+                return berth_run(argc - 1, argv + 1);
         fprintf(stderr, "berth: unknown command \"%s\" (see 'berth --help')\n", argv[1]);
         return 1;
 }

@@ -1,0 +1,91 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""A local registry for the image tests: Debian's docker-registry on 127.0.0.1 (a free port,
+storage in a temp dir, stopped by pid), and a small busybox image built with umoci.
+
+Shared by test_image_pull.py and test_image_run.py.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+BUSYBOX = "/bin/busybox"
+TOOLS = ("docker-registry", "umoci", "skopeo")
+
+
+def run(cmd, check=True, **kw):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120, **kw)
+    if check and p.returncode != 0:
+        raise AssertionError("%s failed (%d):\n%s%s" % (cmd, p.returncode, p.stdout, p.stderr))
+    return p
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Registry:
+    def __init__(self, root, auth=""):
+        self.root = root
+        self.port = free_port()
+        self.host = "127.0.0.1:%d" % self.port
+        config = os.path.join(root, "config.yml")
+        with open(config, "w") as f:
+            f.write(
+                "version: 0.1\n"
+                "log: {level: error}\n"
+                "storage: {filesystem: {rootdirectory: %s}, delete: {enabled: true}}\n"
+                "http: {addr: %s}\n" % (os.path.join(root, "data"), self.host)
+            )
+            f.write(auth)
+        self.log = open(os.path.join(root, "registry.log"), "w")
+        self.proc = subprocess.Popen(
+            ["docker-registry", "serve", config], stdout=self.log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen("http://%s/v2/" % self.host, timeout=1).read()
+                break
+            except urllib.error.HTTPError:
+                break  # 401 from a registry with auth: it is up
+            except (urllib.error.URLError, ConnectionError, OSError):
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise AssertionError("docker-registry did not start")
+                time.sleep(0.05)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log.close()
+
+
+def build_image(layout, tag, arch="amd64"):
+    """An OCI image DIR:TAG with /bin/busybox and a sh symlink, built with umoci."""
+    if not os.path.exists(os.path.join(layout, "index.json")):
+        run(["umoci", "init", "--layout", layout])
+    image = "%s:%s" % (layout, tag)
+    run(["umoci", "new", "--image", image])
+    src = tempfile.mkdtemp(prefix="berth-pull-src-")
+    try:
+        os.makedirs(os.path.join(src, "bin"))
+        shutil.copy2(BUSYBOX, os.path.join(src, "bin", "busybox"))
+        os.symlink("busybox", os.path.join(src, "bin", "sh"))
+        run(["umoci", "insert", "--image", image, os.path.join(src, "bin"), "/bin"])
+    finally:
+        shutil.rmtree(src)
+    run(["umoci", "config", "--image", image, "--architecture", arch, "--os", "linux", "--config.cmd", "/bin/sh"])
