@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The Distribution API v2 client: manifests, platform selection, parallel verified blob downloads. */
 
+#include <assert.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -493,6 +494,87 @@ static int client_get(Client *c, const char *url, const char *accept, size_t bod
         }
 }
 
+/* ---- retries ---- */
+
+static uint64_t now_msec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* The backoff base: $BERTH_PULL_RETRY_BASE_MS when it is a valid number of ms, else 200 ms. */
+static uint64_t retry_base_msec(void)
+{
+        const char *e = getenv(REGISTRY_RETRY_BASE_ENV);
+        unsigned long long v;
+        char *end;
+
+        if (!e || *e < '0' || *e > '9')
+                return REGISTRY_RETRY_BASE_MSEC;
+        errno = 0;
+        v = strtoull(e, &end, 10);
+        if (errno != 0 || *end != 0 || v > REGISTRY_RETRY_BASE_MSEC_LIMIT)
+                return REGISTRY_RETRY_BASE_MSEC;
+        return v;
+}
+
+/* The wait after failed attempt @attempt (from 1): base, 2 x base, 4 x base, ... No jitter, so
+ * a pull's timing is reproducible; the attempt count bounds the total. */
+static uint64_t retry_delay_msec(unsigned attempt)
+{
+        assert(attempt >= 1 && attempt < REGISTRY_RETRY_ATTEMPTS);
+        return retry_base_msec() << (attempt - 1);
+}
+
+static void sleep_msec(uint64_t ms)
+{
+        struct timespec ts = {.tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000};
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+/* Transport failures that another attempt may cure: the registry dropped, stalled or restarted. */
+static bool curl_retryable(CURLcode cc)
+{
+        switch (cc) {
+        case CURLE_COULDNT_CONNECT:
+        case CURLE_OPERATION_TIMEDOUT:
+        case CURLE_PARTIAL_FILE:
+        case CURLE_RECV_ERROR:
+        case CURLE_SEND_ERROR:
+        case CURLE_GOT_NOTHING:
+        case CURLE_HTTP2:
+        case CURLE_HTTP2_STREAM:
+                return true;
+        default:
+                return false;
+        }
+}
+
+static bool errno_retryable(int r)
+{
+        return r == -ECONNREFUSED || r == -ETIMEDOUT || r == -EIO;
+}
+
+static bool http_status_retryable(long status)
+{
+        return status >= 500 || status == 429;
+}
+
+/* Say in the error how many attempts it took, once there was more than one. */
+static void error_note_attempts(BerthError *err, unsigned attempts)
+{
+        size_t len;
+
+        if (!err || attempts <= 1)
+                return;
+        len = strlen(err->msg);
+        (void)snprintf(err->msg + len, sizeof(err->msg) - len, " (after %u attempts)", attempts);
+}
+
 /* ---- credentials ---- */
 
 static char *auth_file_path(const RegistryPullOptions *o)
@@ -633,18 +715,32 @@ static int manifest_fetch(Client *c, const char *what, const Digest *expected, i
         Manifest m = {};
         json_object *mt, *sv;
         char want[DIGEST_STRING_LEN + 1], got[DIGEST_STRING_LEN + 1];
+        unsigned attempt;
         int r;
 
         if (asprintf(&url, "%s/manifests/%s", c->base, what) < 0)
                 return -ENOMEM;
-        r = client_get(c, url, manifest_accept, MANIFEST_MAX_BYTES, &resp, err);
-        if (r < 0)
+        /* Manifests are small: a failed attempt is simply tried again, whole. */
+        for (attempt = 1;; attempt++) {
+                r = client_get(c, url, manifest_accept, MANIFEST_MAX_BYTES, &resp, err);
+                if (attempt >= REGISTRY_RETRY_ATTEMPTS ||
+                    !(r < 0 ? errno_retryable(r) : http_status_retryable(resp.status)))
+                        break;
+                if (r >= 0)
+                        response_done(&resp);
+                sleep_msec(retry_delay_msec(attempt));
+        }
+        if (r < 0) {
+                error_note_attempts(err, attempt);
                 return r;
+        }
         if (resp.status != 200) {
                 char why[512];
 
                 describe_http_error(resp.status, resp.body.ptr, resp.body.len, why, sizeof(why));
-                return error_setx(err, http_status_to_errno(resp.status), "GET %s: %s", url, why);
+                error_setx(err, http_status_to_errno(resp.status), "GET %s: %s", url, why);
+                error_note_attempts(err, attempt);
+                return http_status_to_errno(resp.status);
         }
         if (resp.body.len == 0)
                 return error_setx(err, -EPROTO, "GET %s: empty manifest", url);
@@ -771,8 +867,14 @@ typedef struct Transfer {
         Hasher *hasher;
         char *url;
         StrBuf error_body;
-        long status;
-        bool failed;
+        long status;        /* of the current response; 0 until read */
+        int64_t range_from; /* this response's Content-Range start; -1 when none */
+        bool body_started;  /* the current response's first body byte was seen */
+        bool resumable;     /* Accept-Ranges: bytes was advertised, or a 206 came */
+        bool failed;        /* failed in a callback: no retry cures it */
+        bool waiting;       /* off the multi handle until retry_at_msec */
+        unsigned attempt;   /* 1 for the first GET */
+        uint64_t retry_at_msec;
         BerthError err;
 } Transfer;
 
@@ -788,6 +890,67 @@ static void transfer_done(Transfer *t)
         strbuf_done(&t->error_body);
 }
 
+/* The writer cannot rewind: drop what was received and start a new one, and the hash with it. */
+static int transfer_restart(Transfer *t)
+{
+        t->writer = store_blob_writer_free(t->writer);
+        hasher_reset(t->hasher);
+        return store_blob_writer_begin(t->store, t->desc.size, &t->writer, &t->err);
+}
+
+/* "bytes N-M/T" -> N, or -1. */
+static int64_t content_range_from(const char *v)
+{
+        unsigned long long from;
+        char *end;
+
+        if (strncasecmp(v, "bytes ", 6) != 0 || v[6] < '0' || v[6] > '9')
+                return -1;
+        errno = 0;
+        from = strtoull(v + 6, &end, 10);
+        if (errno != 0 || *end != '-' || from >= INT64_MAX)
+                return -1;
+        return (int64_t)from;
+}
+
+static size_t transfer_header_cb(char *data, size_t size, size_t n, void *userdata)
+{
+        Transfer *t = userdata;
+        size_t len = size * n;
+        char *v;
+
+        /* A redirect starts a new response: its status and headers are read afresh. */
+        if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+                t->status = 0;
+                t->range_from = -1;
+                t->body_started = false;
+        } else if ((v = header_value(data, len, "Accept-Ranges"))) {
+                if (strcasecmp(v, "bytes") == 0)
+                        t->resumable = true;
+                free(v);
+        } else if ((v = header_value(data, len, "Content-Range"))) {
+                t->range_from = content_range_from(v);
+                free(v);
+        }
+        return len;
+}
+
+/* A response's first body byte: a 200 starts the blob over, a 206 must continue it exactly. */
+static int transfer_body_begin(Transfer *t)
+{
+        uint64_t have = store_blob_writer_size(t->writer);
+
+        if (t->status == 206) {
+                t->resumable = true;
+                if (t->range_from < 0 || (uint64_t)t->range_from != have)
+                        return error_setx(&t->err, -EPROTO,
+                                          "GET %s: HTTP 206 from byte %" PRId64 ", expected byte %" PRIu64,
+                                          t->url, t->range_from, have);
+                return 0;
+        }
+        return have > 0 ? transfer_restart(t) : 0;
+}
+
 static size_t transfer_write_cb(char *data, size_t size, size_t n, void *userdata)
 {
         Transfer *t = userdata;
@@ -796,10 +959,17 @@ static size_t transfer_write_cb(char *data, size_t size, size_t n, void *userdat
 
         if (t->status == 0)
                 (void)curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
-        if (t->status != 200) {
+        if (t->status != 200 && t->status != 206) {
                 if (t->error_body.len + len <= ERROR_BODY_MAX)
                         strbuf_put(&t->error_body, data, len);
                 return len;
+        }
+        if (!t->body_started) {
+                t->body_started = true;
+                if (transfer_body_begin(t) < 0) {
+                        t->failed = true;
+                        return 0;
+                }
         }
         r = store_blob_writer_write(t->writer, data, len, &t->err);
         if (r < 0) {
@@ -825,6 +995,8 @@ static int transfer_start(Transfer *t, CURLM *multi, BerthError *err)
         r = store_blob_writer_begin(t->store, t->desc.size, &t->writer, err);
         if (r < 0)
                 return r;
+        t->attempt = 1;
+        t->range_from = -1;
         t->hasher = hasher_new();
         t->easy = curl_easy_init();
         if (!t->hasher || !t->easy)
@@ -838,31 +1010,77 @@ static int transfer_start(Transfer *t, CURLM *multi, BerthError *err)
         (void)curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, transfer_write_cb);
         (void)curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
         (void)curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
-        /* A redirect's body is not ours; the status is read again for each response. */
-        (void)curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, NULL);
+        /* The status is read again for each response (a redirect's body is not ours). */
+        (void)curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, transfer_header_cb);
+        (void)curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
         if (curl_multi_add_handle(multi, t->easy) != CURLM_OK)
                 return -ENOMEM;
         return 0;
 }
 
-/* After the transfer ended: the result in t->err, with size and digest checked (not committed). */
-static int transfer_finish(Transfer *t, CURLcode cc)
+/*
+ * Start attempt t->attempt + 1 on the same handle: from the byte already received when the
+ * registry can serve ranges (the bytes go on into the same writer and hash), else from scratch.
+ */
+static int transfer_retry(Transfer *t, CURLM *multi)
+{
+        uint64_t have = store_blob_writer_size(t->writer);
+        char range[32];
+        int r;
+
+        t->waiting = false;
+        t->attempt++;
+        t->status = 0;
+        t->range_from = -1;
+        t->body_started = false;
+        t->err = (BerthError){};
+        strbuf_done(&t->error_body);
+        t->error_body = (StrBuf)STRBUF_INIT;
+        if (have > 0 && t->resumable) {
+                r = snprintf(range, sizeof(range), "%" PRIu64 "-", have);
+                assert(r > 0 && (size_t)r < sizeof(range));
+                if (curl_easy_setopt(t->easy, CURLOPT_RANGE, range) != CURLE_OK)
+                        return error_setx(&t->err, -ENOMEM, "GET %s", t->url);
+        } else {
+                (void)curl_easy_setopt(t->easy, CURLOPT_RANGE, NULL);
+                if (have > 0) {
+                        r = transfer_restart(t);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        if (curl_multi_add_handle(multi, t->easy) != CURLM_OK)
+                return error_setx(&t->err, -ENOMEM, "GET %s", t->url);
+        return 0;
+}
+
+/*
+ * After the transfer ended: the result in t->err, with size and digest checked (not committed).
+ * *@ret_retryable says whether another attempt may cure a failure.
+ */
+static int transfer_finish(Transfer *t, CURLcode cc, bool *ret_retryable)
 {
         char d[DIGEST_STRING_LEN + 1], got[DIGEST_STRING_LEN + 1];
         Digest actual;
 
+        *ret_retryable = false;
         if (t->failed)
                 return t->err.code ? t->err.code : -EIO;
-        if (cc != CURLE_OK)
+        if (cc != CURLE_OK) {
+                *ret_retryable = curl_retryable(cc);
                 return error_setx(&t->err, curl_to_errno(cc), "GET %s: %s", t->url, curl_easy_strerror(cc));
+        }
         (void)curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
-        if (t->status != 200) {
+        if (t->status != 200 && t->status != 206) {
                 char why[512];
 
+                *ret_retryable = http_status_retryable(t->status);
                 strbuf_putc(&t->error_body, 0);
                 describe_http_error(t->status, t->error_body.ptr, t->error_body.len, why, sizeof(why));
                 return error_setx(&t->err, http_status_to_errno(t->status), "GET %s: %s", t->url, why);
         }
+        /* Too many bytes failed in the write callback: a short body is a transfer cut short. */
+        *ret_retryable = store_blob_writer_size(t->writer) < (uint64_t)t->desc.size;
         if (store_blob_writer_size(t->writer) != (uint64_t)t->desc.size)
                 return error_setx(&t->err, -EBADMSG,
                                   "GET %s: %" PRIu64 " bytes, the descriptor says %" PRId64, t->url,
@@ -872,14 +1090,6 @@ static int transfer_finish(Transfer *t, CURLcode cc)
                 return error_setx(&t->err, -EBADMSG, "GET %s: content has digest %s, expected %s", t->url,
                                   digest_format(&actual, got), digest_format(&t->desc.digest, d));
         return 0;
-}
-
-static uint64_t now_msec(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void blobs_report(Transfer *ts, size_t nt, const RegistryPullOptions *o, bool final)
@@ -906,32 +1116,61 @@ static int blobs_wait(Client *c, CURLM *multi, Transfer *ts, size_t nt, const Re
 {
         uint64_t last_report = 0;
         int running = 0;
+        size_t waiting = 0;
 
         do {
                 CURLMsg *msg;
-                int left;
+                uint64_t now, next_retry = UINT64_MAX;
+                int left, timeout_msec = 100;
 
                 if (curl_multi_perform(multi, &running) != CURLM_OK)
                         return error_setx(err, -EIO, "%s: transfer failed", c->ref->registry);
                 while ((msg = curl_multi_info_read(multi, &left))) {
                         Transfer *t = NULL;
+                        bool retryable;
 
                         if (msg->msg != CURLMSG_DONE)
                                 continue;
                         (void)curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-                        /* One failure fails the pull: stop at once. */
-                        if (transfer_finish(t, msg->data.result) < 0) {
-                                *ret_failed = (int)(t - ts);
-                                return 0;
+                        if (transfer_finish(t, msg->data.result, &retryable) >= 0)
+                                continue;
+                        if (retryable && t->attempt < REGISTRY_RETRY_ATTEMPTS) {
+                                (void)curl_multi_remove_handle(multi, t->easy);
+                                t->waiting = true;
+                                t->retry_at_msec = now_msec() + retry_delay_msec(t->attempt);
+                                continue;
                         }
+                        /* One failure fails the pull: stop at once. */
+                        error_note_attempts(&t->err, t->attempt);
+                        *ret_failed = (int)(t - ts);
+                        return 0;
                 }
-                if (o->progress && now_msec() - last_report >= 100) {
-                        last_report = now_msec();
+                now = now_msec();
+                waiting = 0;
+                for (size_t i = 0; i < nt; i++) {
+                        if (!ts[i].waiting)
+                                continue;
+                        if (ts[i].retry_at_msec <= now) {
+                                if (transfer_retry(&ts[i], multi) < 0) {
+                                        *ret_failed = (int)i;
+                                        return 0;
+                                }
+                                running++;
+                                continue;
+                        }
+                        waiting++;
+                        next_retry = MIN(next_retry, ts[i].retry_at_msec);
+                }
+                if (o->progress && now - last_report >= 100) {
+                        last_report = now;
                         blobs_report(ts, nt, o, false);
                 }
-                if (running > 0 && curl_multi_poll(multi, NULL, 0, 100, NULL) != CURLM_OK)
+                if (next_retry != UINT64_MAX)
+                        timeout_msec = (int)MIN(next_retry - now, (uint64_t)timeout_msec);
+                if ((running > 0 || waiting > 0) &&
+                    curl_multi_poll(multi, NULL, 0, timeout_msec, NULL) != CURLM_OK)
                         return error_setx(err, -EIO, "%s: transfer failed", c->ref->registry);
-        } while (running > 0);
+        } while (running > 0 || waiting > 0);
         blobs_report(ts, nt, o, true);
         return 0;
 }

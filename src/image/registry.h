@@ -28,6 +28,20 @@
 
 #define REGISTRY_PARALLEL_DEFAULT 4U
 
+/*
+ * A download that stops early (a dropped connection, a curl error, a short body, HTTP 5xx or
+ * 429) is tried again, up to REGISTRY_RETRY_ATTEMPTS times in all, after a deterministic
+ * exponential backoff: base, 2 x base, 4 x base, ... (200 ms by default, so at most 3 s of
+ * waiting per download). $BERTH_PULL_RETRY_BASE_MS sets the base in milliseconds (0 to 10000;
+ * the tests make it a few ms). A blob resumes from the bytes already received with
+ * "Range: bytes=N-" when the registry advertised Accept-Ranges or answered 206 before; a 200 to
+ * that request starts the blob over. Manifests are retried whole.
+ */
+#define REGISTRY_RETRY_ATTEMPTS        5U
+#define REGISTRY_RETRY_BASE_MSEC       200U
+#define REGISTRY_RETRY_BASE_ENV        "BERTH_PULL_RETRY_BASE_MS"
+#define REGISTRY_RETRY_BASE_MSEC_LIMIT 10000U
+
 typedef struct RegistryPlatform {
         char os[32];
         char architecture[32];

@@ -5,6 +5,7 @@ A module fixture starts `docker-registry serve` on 127.0.0.1 with storage in a t
 a small image from busybox-static with umoci and pushes it with skopeo in OCI format, in Docker
 schema 2 format and as a two-platform OCI index. A tiny http.server in the tests plays a
 registry that lies about a layer's digest. Every pull goes to a fresh --storage directory.
+Retry backoff is made a few milliseconds with BERTH_PULL_RETRY_BASE_MS, so the file stays quick.
 """
 
 import base64
@@ -14,6 +15,7 @@ import http.server
 import importlib.util
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -32,6 +34,12 @@ from registry import Registry, build_image, free_port, run  # noqa: F401
 BERTH = os.path.join(BUILD_DIR, "berth")
 BUSYBOX = "/bin/busybox"
 TOOLS = ("docker-registry", "umoci", "skopeo")
+RETRY_ATTEMPTS = 5  # REGISTRY_RETRY_ATTEMPTS
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch):
+    monkeypatch.setenv("BERTH_PULL_RETRY_BASE_MS", "5")
 
 
 def sha256_file(path):
@@ -324,7 +332,10 @@ class FakeRegistry(http.server.ThreadingHTTPServer):
 
     mode "digest": a layer whose content is not its digest; "size": a layer longer than its
     descriptor says; "slow": four good layers, each GET held 0.3 s while counting how many
-    blob downloads run at once."""
+    blob downloads run at once; "truncate": every layer GET dies half way; "resume": the first
+    GET of each layer dies half way (advertising Accept-Ranges), later ones honour Range;
+    "ignore-range": the same first GET, then a whole 200 whatever the Range; "manifest-503":
+    the first manifest GET is a 503. Every blob GET is logged in `gets` as (hex, Range)."""
 
     def __init__(self, mode):
         super().__init__(("127.0.0.1", 0), FakeHandler)
@@ -333,9 +344,12 @@ class FakeRegistry(http.server.ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.active = 0
         self.max_active = 0
+        self.gets = []
+        self.dropped = set()
+        self.manifest_gets = 0
         config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}})
         layers = []
-        if mode in ("slow", "truncate", "header"):
+        if mode in ("slow", "truncate", "header", "resume", "ignore-range", "manifest-503"):
             for i in range(4):
                 data = ("layer %d " % i).encode() * 1000
                 layers.append((self.add(data), len(data)))
@@ -383,6 +397,12 @@ class FakeHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         srv = self.server
         if self.path.startswith("/v2/fake/manifests/"):
+            with srv.lock:
+                srv.manifest_gets += 1
+                first = srv.manifest_gets == 1
+            if srv.mode == "manifest-503" and first:
+                self.send(503, b'{"errors":[{"code":"UNAVAILABLE","message":"try later"}]}', "application/json")
+                return
             self.send_response(200)
             self.send_header("Content-Type", "application/vnd.oci.image.manifest.v1+json")
             self.send_header("Content-Length", str(len(srv.manifest)))
@@ -391,7 +411,31 @@ class FakeHandler(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(srv.manifest)
         elif self.path.startswith("/v2/fake/blobs/sha256:") and self.path.rsplit(":", 1)[1] in srv.blobs:
-            data = srv.blobs[self.path.rsplit(":", 1)[1]]
+            hexd = self.path.rsplit(":", 1)[1]
+            data = srv.blobs[hexd]
+            want = self.headers.get("Range")
+            with srv.lock:
+                srv.gets.append((hexd, want))
+                drop = srv.mode in ("resume", "ignore-range") and len(data) > 1000 and hexd not in srv.dropped
+                srv.dropped.add(hexd)
+            if drop:
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Accept-Ranges", "bytes")
+                self.end_headers()
+                self.wfile.write(data[: len(data) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            m = re.fullmatch(r"bytes=(\d+)-", want or "")
+            if srv.mode == "resume" and m and int(m.group(1)) < len(data):
+                start = int(m.group(1))
+                self.send_response(206)
+                self.send_header("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data)))
+                self.send_header("Content-Length", str(len(data) - start))
+                self.end_headers()
+                self.wfile.write(data[start:])
+                return
             if srv.mode == "slow" and len(data) > 1000:
                 with srv.lock:
                     srv.active += 1
@@ -416,7 +460,7 @@ class FakeHandler(http.server.BaseHTTPRequestHandler):
 @contextlib.contextmanager
 def fake_registry(mode):
     srv = FakeRegistry(mode)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     t.start()
     try:
         yield srv
@@ -444,6 +488,10 @@ def test_lying_registry(storage, mode):
     assert store_names(storage) == {}
 
 
+def big_blobs(srv):
+    return sorted(h for h, data in srv.blobs.items() if len(data) > 1000)
+
+
 def test_registry_dies_mid_blob(storage):
     with fake_registry("truncate") as srv:
         ref = "127.0.0.1:%d/fake:latest" % srv.server_address[1]
@@ -451,8 +499,56 @@ def test_registry_dies_mid_blob(storage):
     assert p.returncode == 1
     msg = p.stderr.strip()
     assert len(msg.splitlines()) == 1 and "/v2/fake/blobs/sha256:" in msg and "partial" in msg, msg
+    assert "after %d attempts" % RETRY_ATTEMPTS in msg, msg
+    # Retried, but a bounded number of times; the first layer to give up fails the pull.
+    tries = [sum(1 for h, _ in srv.gets if h == b) for b in big_blobs(srv)]
+    assert max(tries) == RETRY_ATTEMPTS and all(n <= RETRY_ATTEMPTS for n in tries), tries
     assert store_blobs(storage) == {} and store_names(storage) == {}
     assert os.listdir(os.path.join(storage, "tmp")) == []
+
+
+def test_retry_backoff_is_exponential_and_bounded(storage, monkeypatch):
+    # Waits of 40, 80, 160 and 320 ms between the five attempts: 0.6 s at least, and bounded.
+    monkeypatch.setenv("BERTH_PULL_RETRY_BASE_MS", "40")
+    with fake_registry("truncate") as srv:
+        ref = "127.0.0.1:%d/fake:latest" % srv.server_address[1]
+        start = time.monotonic()
+        p = berth("pull", "--storage", storage, ref, check=False)
+        took = time.monotonic() - start
+    assert p.returncode == 1 and "after %d attempts" % RETRY_ATTEMPTS in p.stderr, p.stderr
+    assert 0.6 <= took < 5, took
+    assert store_blobs(storage) == {}
+
+
+def test_dropped_download_resumes_with_range(storage):
+    with fake_registry("resume") as srv:
+        ref = "127.0.0.1:%d/fake:latest" % srv.server_address[1]
+        p = berth("pull", "--storage", storage, ref)
+    check_image_blobs(storage, pulled_digest(p.stdout))
+    assert store_names(storage) == {ref: "sha256:" + hashlib.sha256(srv.manifest).hexdigest()}
+    for b in big_blobs(srv):
+        # The whole blob once, dropped half way, then the rest from exactly where it stopped.
+        assert [r for h, r in srv.gets if h == b] == [None, "bytes=%d-" % (len(srv.blobs[b]) // 2)], srv.gets
+    assert os.listdir(os.path.join(storage, "tmp")) == []
+
+
+def test_resume_ignored_by_the_registry_starts_over(storage):
+    with fake_registry("ignore-range") as srv:
+        ref = "127.0.0.1:%d/fake:latest" % srv.server_address[1]
+        p = berth("pull", "--storage", storage, ref)
+    check_image_blobs(storage, pulled_digest(p.stdout))
+    for b in big_blobs(srv):
+        # Asked for the rest, got a 200 with the whole blob: what came before was dropped.
+        assert [r for h, r in srv.gets if h == b] == [None, "bytes=%d-" % (len(srv.blobs[b]) // 2)], srv.gets
+    assert os.listdir(os.path.join(storage, "tmp")) == []
+
+
+def test_manifest_retried(storage):
+    with fake_registry("manifest-503") as srv:
+        ref = "127.0.0.1:%d/fake:latest" % srv.server_address[1]
+        p = berth("pull", "--storage", storage, ref)
+        assert srv.manifest_gets == 2
+    check_image_blobs(storage, pulled_digest(p.stdout))
 
 
 def test_manifest_not_the_digest_asked_for(storage):
