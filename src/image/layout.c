@@ -130,6 +130,43 @@ static int descriptor_read(json_object *o, const char *what, Blob *ret, const ch
 }
 
 /* Open blobs/sha256/<hex> below @blobs_fd as a regular file of the descriptor's size. */
+/* Takes one block read by fd_read_blocks(); a negative return, already recorded in @err, stops it. */
+typedef int (*BlockFn)(const char *buf, size_t n, void *userdata, BerthError *err);
+
+/* Read @fd to its end, a block at a time, handing each to @block. Returns 0, -ENOMEM, @block's error,
+ * or the -errno of a failed read() with *ret_read_failed set, for the caller to say what it read. */
+static int fd_read_blocks(int fd, BlockFn block, void *userdata, bool *ret_read_failed, BerthError *err)
+{
+        _cleanup_free_ char *buf = NULL;
+        int r;
+
+        *ret_read_failed = false;
+        buf = malloc(COPY_BUF_BYTES);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = read(fd, buf, COPY_BUF_BYTES);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        *ret_read_failed = true;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        return 0;
+                r = block(buf, (size_t)n, userdata, err);
+                if (r < 0)
+                        return r;
+        }
+}
+
+static int block_hash(const char *buf, size_t n, void *userdata, BerthError *err)
+{
+        hasher_update(userdata, buf, n);
+        return 0;
+}
+
 static int layout_blob_open(int blobs_fd, const char *dir, const Blob *b, int *ret_fd, BerthError *err)
 {
         _cleanup_close_ int fd = -EBADF;
@@ -159,8 +196,8 @@ static int layout_blob_verify(int blobs_fd, const char *dir, const Blob *b, Bert
 {
         _cleanup_(hasher_freep) Hasher *h = NULL;
         _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *buf = NULL;
         char want[DIGEST_STRING_LEN + 1], got[DIGEST_STRING_LEN + 1];
+        bool read_failed;
         Digest dg;
         int r;
 
@@ -168,21 +205,13 @@ static int layout_blob_verify(int blobs_fd, const char *dir, const Blob *b, Bert
         if (r < 0)
                 return r;
         h = hasher_new();
-        buf = malloc(COPY_BUF_BYTES);
-        if (!h || !buf)
+        if (!h)
                 return -ENOMEM;
-        for (;;) {
-                ssize_t n = read(fd, buf, COPY_BUF_BYTES);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return error_set(err, negative_errno(), "\"%s\": read blob %s", dir,
-                                         digest_format(&b->digest, want));
-                if (n == 0)
-                        break;
-                hasher_update(h, buf, (size_t)n);
-        }
+        r = fd_read_blocks(fd, block_hash, h, &read_failed, err);
+        if (read_failed)
+                return error_set(err, r, "\"%s\": read blob %s", dir, digest_format(&b->digest, want));
+        if (r < 0)
+                return r;
         hasher_final(h, &dg);
         if (!digest_equal(&dg, &b->digest))
                 return error_setx(err, -EBADMSG, "\"%s\": blob %s has digest %s", dir,
@@ -433,12 +462,17 @@ static int layout_plan(int dirfd, const char *dir, const char *name, int blobs_f
         return 0;
 }
 
+static int block_store(const char *buf, size_t n, void *userdata, BerthError *err)
+{
+        return store_blob_writer_write(userdata, buf, n, err);
+}
+
 static int blob_copy_in(Store *s, int blobs_fd, const char *dir, const Blob *b, BerthError *err)
 {
         _cleanup_(store_blob_writer_freep) StoreBlobWriter *w = NULL;
         _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *buf = NULL;
         char d[DIGEST_STRING_LEN + 1];
+        bool read_failed;
         int r;
 
         r = store_blob_exists(s, &b->digest);
@@ -450,23 +484,11 @@ static int blob_copy_in(Store *s, int blobs_fd, const char *dir, const Blob *b, 
         r = store_blob_writer_begin(s, b->size, &w, err);
         if (r < 0)
                 return r;
-        buf = malloc(COPY_BUF_BYTES);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n = read(fd, buf, COPY_BUF_BYTES);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return error_set(err, negative_errno(), "\"%s\": read blob %s", dir,
-                                         digest_format(&b->digest, d));
-                if (n == 0)
-                        break;
-                r = store_blob_writer_write(w, buf, (size_t)n, err);
-                if (r < 0)
-                        return r;
-        }
+        r = fd_read_blocks(fd, block_store, w, &read_failed, err);
+        if (read_failed)
+                return error_set(err, r, "\"%s\": read blob %s", dir, digest_format(&b->digest, d));
+        if (r < 0)
+                return r;
         return store_blob_writer_commit(w, &b->digest, err);
 }
 
@@ -652,16 +674,34 @@ static int archive_extract(const char *archive_path, int root, BerthError *err)
 #define MT_OCI_LAYER      "application/vnd.oci.image.layer.v1.tar"
 #define MT_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
 
+typedef struct DockerHash {
+        Hasher *hasher;
+        uint64_t size;
+        bool *gzip; /* NULL, or set from the first block */
+} DockerHash;
+
+static int block_docker_hash(const char *buf, size_t n, void *userdata, BerthError *err)
+{
+        DockerHash *dh = userdata;
+
+        if (dh->size == 0 && dh->gzip)
+                *dh->gzip = n >= 2 && (uint8_t)buf[0] == 0x1f && (uint8_t)buf[1] == 0x8b;
+        hasher_update(dh->hasher, buf, n);
+        dh->size += n;
+        return 0;
+}
+
 /* Hash a file of the extracted archive and link it into blobs/sha256 under its digest. */
 static int docker_blob(int dirfd, int blobs_fd, const char *path, const char *archive_path, Blob *ret,
                        bool *ret_gzip, BerthError *err)
 {
         _cleanup_(hasher_freep) Hasher *h = NULL;
         _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *buf = NULL;
         char hex[DIGEST_HEX_LEN + 1];
-        uint64_t size = 0;
+        DockerHash dh;
+        bool read_failed;
         Blob b;
+        int r;
 
         if (!path_is_safe(path))
                 return error_setx(err, -EPERM, "\"%s\": manifest.json names \"%s\", outside the archive",
@@ -671,25 +711,16 @@ static int docker_blob(int dirfd, int blobs_fd, const char *path, const char *ar
                 return error_set(err, negative_errno(), "\"%s\": \"%s\" named in manifest.json",
                                  archive_path, path);
         h = hasher_new();
-        buf = malloc(COPY_BUF_BYTES);
-        if (!h || !buf)
+        if (!h)
                 return -ENOMEM;
-        for (;;) {
-                ssize_t n = read(fd, buf, COPY_BUF_BYTES);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return error_set(err, negative_errno(), "\"%s\": read \"%s\"", archive_path, path);
-                if (n == 0)
-                        break;
-                if (size == 0 && ret_gzip)
-                        *ret_gzip = n >= 2 && (uint8_t)buf[0] == 0x1f && (uint8_t)buf[1] == 0x8b;
-                hasher_update(h, buf, (size_t)n);
-                size += (uint64_t)n;
-        }
+        dh = (DockerHash){.hasher = h, .gzip = ret_gzip};
+        r = fd_read_blocks(fd, block_docker_hash, &dh, &read_failed, err);
+        if (read_failed)
+                return error_set(err, r, "\"%s\": read \"%s\"", archive_path, path);
+        if (r < 0)
+                return r;
         hasher_final(h, &b.digest);
-        b.size = (int64_t)size;
+        b.size = (int64_t)dh.size;
         if (linkat(dirfd, path, blobs_fd, digest_hex(&b.digest, hex), 0) < 0 && errno != EEXIST)
                 return error_set(err, negative_errno(), "\"%s\": link \"%s\"", archive_path, path);
         *ret = b;
@@ -1001,34 +1032,38 @@ static int save_plan(Store *s, const char *name, SavePlan **ret, BerthError *err
         return 0;
 }
 
+typedef struct BlobWrite {
+        int fd;
+        const Blob *blob;
+} BlobWrite;
+
+static int block_write(const char *buf, size_t n, void *userdata, BerthError *err)
+{
+        const BlobWrite *bw = userdata;
+        char d[DIGEST_STRING_LEN + 1];
+        int r;
+
+        r = loop_write(bw->fd, buf, n);
+        if (r < 0)
+                return error_set(err, r, "write blob %s", digest_format(&bw->blob->digest, d));
+        return 0;
+}
+
 /* Copy a store blob to @out_fd. */
 static int blob_copy_out(Store *s, const Blob *b, int out_fd, BerthError *err)
 {
         _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *buf = NULL;
         char d[DIGEST_STRING_LEN + 1];
+        bool read_failed;
         int r;
 
         r = store_blob_open(s, &b->digest, &fd, err);
         if (r < 0)
                 return r;
-        buf = malloc(COPY_BUF_BYTES);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n = read(fd, buf, COPY_BUF_BYTES);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return error_set(err, negative_errno(), "read blob %s",
-                                         digest_format(&b->digest, d));
-                if (n == 0)
-                        return 0;
-                r = loop_write(out_fd, buf, (size_t)n);
-                if (r < 0)
-                        return error_set(err, r, "write blob %s", digest_format(&b->digest, d));
-        }
+        r = fd_read_blocks(fd, block_write, &(BlobWrite){out_fd, b}, &read_failed, err);
+        if (read_failed)
+                return error_set(err, r, "read blob %s", digest_format(&b->digest, d));
+        return r;
 }
 
 static int dir_is_empty(int fd)
@@ -1132,11 +1167,26 @@ static int tar_bytes(struct archive *a, const char *path, const char *data, cons
         return 0;
 }
 
+typedef struct TarWrite {
+        struct archive *archive;
+        const char *archive_path;
+} TarWrite;
+
+static int block_tar(const char *buf, size_t n, void *userdata, BerthError *err)
+{
+        const TarWrite *tw = userdata;
+
+        if (archive_write_data(tw->archive, buf, n) != (la_ssize_t)n)
+                return error_setx(err, -EIO, "\"%s\": %s", tw->archive_path,
+                                  archive_error_string(tw->archive));
+        return 0;
+}
+
 static int tar_blob(struct archive *a, Store *s, const Blob *b, const char *archive_path, BerthError *err)
 {
         _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ char *buf = NULL;
         char hex[DIGEST_HEX_LEN + 1], path[32 + DIGEST_HEX_LEN];
+        bool read_failed;
         int r;
 
         snprintf(path, sizeof(path), "blobs/sha256/%s", digest_hex(&b->digest, hex));
@@ -1146,21 +1196,10 @@ static int tar_blob(struct archive *a, Store *s, const Blob *b, const char *arch
         r = tar_header(a, path, AE_IFREG, b->size, archive_path, err);
         if (r < 0)
                 return r;
-        buf = malloc(COPY_BUF_BYTES);
-        if (!buf)
-                return -ENOMEM;
-        for (;;) {
-                ssize_t n = read(fd, buf, COPY_BUF_BYTES);
-
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return error_set(err, negative_errno(), "read blob %s", hex);
-                if (n == 0)
-                        return 0;
-                if (archive_write_data(a, buf, (size_t)n) != n)
-                        return error_setx(err, -EIO, "\"%s\": %s", archive_path, archive_error_string(a));
-        }
+        r = fd_read_blocks(fd, block_tar, &(TarWrite){a, archive_path}, &read_failed, err);
+        if (read_failed)
+                return error_set(err, r, "read blob %s", hex);
+        return r;
 }
 
 static int archive_write_plan(const SavePlan *p, Store *s, int fd, const char *archive_path, BerthError *err)

@@ -308,19 +308,51 @@ int store_blob_open(Store *s, const Digest *d, int *ret_fd, BerthError *err)
         return 0;
 }
 
-int store_blob_size(Store *s, const Digest *d, uint64_t *ret, BerthError *err)
+/* lstat() of blob @d, for the size and mtime getters. */
+static int blob_stat(Store *s, const Digest *d, struct stat *ret, BerthError *err)
 {
         char hex[DIGEST_HEX_LEN + 1], buf[DIGEST_STRING_LEN + 1];
-        struct stat st;
 
-        assert(s && d && ret);
-        if (fstatat(s->blobs_fd, digest_hex(d, hex), &st, AT_SYMLINK_NOFOLLOW) < 0)
+        if (fstatat(s->blobs_fd, digest_hex(d, hex), ret, AT_SYMLINK_NOFOLLOW) < 0)
                 return error_set(err, negative_errno(), "stat blob %s in \"%s\"", digest_format(d, buf),
                                  s->root);
+        return 0;
+}
+
+int store_blob_size(Store *s, const Digest *d, uint64_t *ret, BerthError *err)
+{
+        char buf[DIGEST_STRING_LEN + 1];
+        struct stat st;
+        int r;
+
+        assert(s && d && ret);
+        r = blob_stat(s, d, &st, err);
+        if (r < 0)
+                return r;
         if (!S_ISREG(st.st_mode))
                 return error_setx(err, -EUCLEAN, "blob %s in \"%s\": not a regular file",
                                   digest_format(d, buf), s->root);
         *ret = (uint64_t)st.st_size;
+        return 0;
+}
+
+/* A stream over directory @dir_fd, "@root/@sub" of the store, on an fd of its own. */
+static int store_dir_open(Store *s, int dir_fd, const char *sub, DIR **ret, BerthError *err)
+{
+        DIR *d;
+        int fd;
+
+        fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return error_set(err, negative_errno(), "open \"%s/%s\"", s->root, sub);
+        d = fdopendir(fd);
+        if (!d) {
+                int r = negative_errno();
+
+                safe_close(fd);
+                return error_set(err, r, "open \"%s/%s\"", s->root, sub);
+        }
+        *ret = d;
         return 0;
 }
 
@@ -330,19 +362,12 @@ int store_blobs_list(Store *s, Digest **ret, size_t *ret_n, BerthError *err)
         _cleanup_free_ Digest *list = NULL;
         size_t n = 0, cap = 0;
         struct dirent *de;
-        int fd;
+        int r;
 
         assert(s && ret && ret_n);
-        fd = openat(s->blobs_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return error_set(err, negative_errno(), "open \"%s/blobs/sha256\"", s->root);
-        d = fdopendir(fd);
-        if (!d) {
-                int r = negative_errno();
-
-                safe_close(fd);
-                return error_set(err, r, "open \"%s/blobs/sha256\"", s->root);
-        }
+        r = store_dir_open(s, s->blobs_fd, "blobs/sha256", &d, err);
+        if (r < 0)
+                return r;
         errno = 0;
         while ((de = readdir(d))) {
                 char text[DIGEST_STRING_LEN + 1];
@@ -374,13 +399,13 @@ int store_blobs_list(Store *s, Digest **ret, size_t *ret_n, BerthError *err)
 
 int store_blob_mtime(Store *s, const Digest *d, int64_t *ret, BerthError *err)
 {
-        char hex[DIGEST_HEX_LEN + 1], buf[DIGEST_STRING_LEN + 1];
         struct stat st;
+        int r;
 
         assert(s && d && ret);
-        if (fstatat(s->blobs_fd, digest_hex(d, hex), &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return error_set(err, negative_errno(), "stat blob %s in \"%s\"", digest_format(d, buf),
-                                 s->root);
+        r = blob_stat(s, d, &st, err);
+        if (r < 0)
+                return r;
         *ret = (int64_t)st.st_mtime;
         return 0;
 }
@@ -401,22 +426,14 @@ int store_tmp_prune(Store *s, int64_t older_than_sec, BerthError *err)
         _cleanup_(closedirp) DIR *d = NULL;
         struct dirent *de;
         time_t now = time(NULL);
-        int fd, removed = 0;
+        int r, removed = 0;
 
         assert(s);
-        fd = openat(s->tmp_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return error_set(err, negative_errno(), "open \"%s/tmp\"", s->root);
-        d = fdopendir(fd);
-        if (!d) {
-                int r = negative_errno();
-
-                safe_close(fd);
-                return error_set(err, r, "open \"%s/tmp\"", s->root);
-        }
+        r = store_dir_open(s, s->tmp_fd, "tmp", &d, err);
+        if (r < 0)
+                return r;
         while ((de = readdir(d))) {
                 struct stat st;
-                int r;
 
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
                         continue;
@@ -526,6 +543,23 @@ static int names_save(Store *s, json_object *root, BerthError *err)
         return 0;
 }
 
+/* Lock the names (@operation: LOCK_SH or LOCK_EX), then load them; the lock is the caller's to hold. */
+static int names_lock_load(Store *s, int operation, int *ret_lock_fd, json_object **ret_root,
+                           json_object **ret_names, BerthError *err)
+{
+        _cleanup_close_ int lock_fd = -EBADF;
+        int r;
+
+        r = names_lock(s, operation, &lock_fd, err);
+        if (r < 0)
+                return r;
+        r = names_load(s, ret_root, ret_names, err);
+        if (r < 0)
+                return r;
+        *ret_lock_fd = TAKE_FD(lock_fd);
+        return 0;
+}
+
 static int name_check(const char *name, BerthError *err)
 {
         if (name[0] == '\0')
@@ -549,10 +583,7 @@ int store_name_set(Store *s, const char *name, const Digest *d, BerthError *err)
         r = name_check(name, err);
         if (r < 0)
                 return r;
-        r = names_lock(s, LOCK_EX, &lock_fd, err);
-        if (r < 0)
-                return r;
-        r = names_load(s, &root, &names, err);
+        r = names_lock_load(s, LOCK_EX, &lock_fd, &root, &names, err);
         if (r < 0)
                 return r;
         value = json_object_new_string(digest_format(d, buf));
@@ -573,10 +604,7 @@ int store_name_get(Store *s, const char *name, Digest *ret, BerthError *err)
         int r;
 
         assert(s && name && ret);
-        r = names_lock(s, LOCK_SH, &lock_fd, err);
-        if (r < 0)
-                return r;
-        r = names_load(s, &root, &names, err);
+        r = names_lock_load(s, LOCK_SH, &lock_fd, &root, &names, err);
         if (r < 0)
                 return r;
         if (!json_object_object_get_ex(names, name, &value))
@@ -592,10 +620,7 @@ int store_name_remove(Store *s, const char *name, BerthError *err)
         int r;
 
         assert(s && name);
-        r = names_lock(s, LOCK_EX, &lock_fd, err);
-        if (r < 0)
-                return r;
-        r = names_load(s, &root, &names, err);
+        r = names_lock_load(s, LOCK_EX, &lock_fd, &root, &names, err);
         if (r < 0)
                 return r;
         if (!json_object_object_get_ex(names, name, NULL))
@@ -619,10 +644,7 @@ int store_names_list(Store *s, char ***ret, BerthError *err)
         int r;
 
         assert(s && ret);
-        r = names_lock(s, LOCK_SH, &lock_fd, err);
-        if (r < 0)
-                return r;
-        r = names_load(s, &root, &names, err);
+        r = names_lock_load(s, LOCK_SH, &lock_fd, &root, &names, err);
         if (r < 0)
                 return r;
         list = calloc((size_t)json_object_object_length(names) + 1, sizeof(char *));

@@ -656,53 +656,63 @@ static int unpack_hardlink(Unpacker *u, int pfd, const char *base, const char *t
         return 0;
 }
 
-static int unpack_special(Unpacker *u, struct archive_entry *e, int pfd, const char *base, const char *raw)
+/* Owner of the node @base in @pfd, when privileged, never through a symlink. */
+static int chown_at(Unpacker *u, struct archive_entry *e, int pfd, const char *base, const char *raw)
 {
-        mode_t type = archive_entry_filetype(e);
+        uid_t uid;
+        gid_t gid;
+        int r;
+
+        if (!u->o.privileged)
+                return 0;
+        r = entry_owner(u, e, &uid, &gid);
+        if (r < 0)
+                return error_setx(u->err, r, "entry \"%s\": owner out of range", raw);
+        if (fchownat(pfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+                return error_set(u->err, negative_errno(), "entry \"%s\": chown", raw);
+        return 0;
+}
+
+/* Times of the node @base in @pfd, never through a symlink. */
+static int set_times_at(Unpacker *u, struct archive_entry *e, int pfd, const char *base, const char *raw)
+{
         struct timespec ts[2];
 
-        if (mknodat(pfd, base, type | 0600, archive_entry_rdev(e)) < 0)
-                return error_set(u->err, negative_errno(), "entry \"%s\": mknod", raw);
-        /* The node was just made by us in a directory fd we hold: no symlink can be at @base. */
-        if (u->o.privileged) {
-                uid_t uid;
-                gid_t gid;
-                int r = entry_owner(u, e, &uid, &gid);
-                if (r < 0)
-                        return error_setx(u->err, r, "entry \"%s\": owner out of range", raw);
-                if (fchownat(pfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-                        return error_set(u->err, negative_errno(), "entry \"%s\": chown", raw);
-        }
-        if (fchmodat(pfd, base, archive_entry_perm(e) & 07777, 0) < 0)
-                return error_set(u->err, negative_errno(), "entry \"%s\": chmod", raw);
         entry_times(e, ts);
         if (utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
                 return error_set(u->err, negative_errno(), "entry \"%s\": set times", raw);
         return 0;
 }
 
+static int unpack_special(Unpacker *u, struct archive_entry *e, int pfd, const char *base, const char *raw)
+{
+        mode_t type = archive_entry_filetype(e);
+        int r;
+
+        if (mknodat(pfd, base, type | 0600, archive_entry_rdev(e)) < 0)
+                return error_set(u->err, negative_errno(), "entry \"%s\": mknod", raw);
+        /* The node was just made by us in a directory fd we hold: no symlink can be at @base. */
+        r = chown_at(u, e, pfd, base, raw);
+        if (r < 0)
+                return r;
+        if (fchmodat(pfd, base, archive_entry_perm(e) & 07777, 0) < 0)
+                return error_set(u->err, negative_errno(), "entry \"%s\": chmod", raw);
+        return set_times_at(u, e, pfd, base, raw);
+}
+
 static int unpack_symlink(Unpacker *u, struct archive_entry *e, int pfd, const char *base, const char *raw)
 {
         const char *target = archive_entry_symlink(e);
-        struct timespec ts[2];
+        int r;
 
         if (!target)
                 return error_setx(u->err, -EBADMSG, "entry \"%s\": symlink without a target", raw);
         if (symlinkat(target, pfd, base) < 0)
                 return error_set(u->err, negative_errno(), "entry \"%s\": symlink", raw);
-        if (u->o.privileged) {
-                uid_t uid;
-                gid_t gid;
-                int r = entry_owner(u, e, &uid, &gid);
-                if (r < 0)
-                        return error_setx(u->err, r, "entry \"%s\": owner out of range", raw);
-                if (fchownat(pfd, base, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-                        return error_set(u->err, negative_errno(), "entry \"%s\": chown", raw);
-        }
-        entry_times(e, ts);
-        if (utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW) < 0)
-                return error_set(u->err, negative_errno(), "entry \"%s\": set times", raw);
-        return 0;
+        r = chown_at(u, e, pfd, base, raw);
+        if (r < 0)
+                return r;
+        return set_times_at(u, e, pfd, base, raw);
 }
 
 static int unpack_root(Unpacker *u, struct archive_entry *e, const char *raw)

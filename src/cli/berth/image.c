@@ -11,6 +11,7 @@
 
 #include "basic/error.h"
 #include "basic/strv.h"
+#include "common.h"
 #include "image.h"
 #include "pull.h"
 #include "image/gc.h"
@@ -27,15 +28,6 @@ enum {
         OPT_DIR,
         OPT_NAME,
 };
-
-static int fail(const char *verb, const char *what, const BerthError *err, int r)
-{
-        if (what)
-                fprintf(stderr, "berth: %s %s: %s\n", verb, what, error_message(err, r));
-        else
-                fprintf(stderr, "berth: %s: %s\n", verb, error_message(err, r));
-        return 1;
-}
 
 static int canonical_name(const char *text, char **ret, BerthError *err)
 {
@@ -111,7 +103,7 @@ static int image_load(int argc, char **argv)
                 r = input ? image_archive_load(store, input, name, &res, &err)
                           : image_layout_load(store, dir, name, &res, &err);
         if (r < 0)
-                return fail("image load", input ? input : dir, &err, r);
+                return cli_fail("image load", input ? input : dir, &err, r);
         for (size_t i = 0; i < res.n; i++)
                 printf("Loaded image %s %s\n", res.names[i], digest_format(&res.manifests[i], d));
         return 0;
@@ -170,7 +162,7 @@ static int image_save(int argc, char **argv)
                 r = output ? image_archive_save(store, argv[optind], output, &err)
                            : image_layout_save(store, argv[optind], dir, &err);
         if (r < 0)
-                return fail("image save", argv[optind], &err, r);
+                return cli_fail("image save", argv[optind], &err, r);
         return 0;
 }
 
@@ -265,36 +257,26 @@ static int inspect_build(Store *s, const char *name, const Digest *md, json_obje
         return 0;
 }
 
+static void inspect_usage(FILE *f)
+{
+        fprintf(f, "Usage: berth image inspect [--storage DIR] REF\n\n"
+                   "Print an image as JSON: manifest digest, config digest, layers, size, "
+                   "platform and its config.\n");
+}
+
 static int image_inspect(int argc, char **argv)
 {
-        static const struct option opts[] = {
-                {"storage", required_argument, NULL, OPT_STORAGE},
-                {"help", no_argument, NULL, 'h'},
-                {},
-        };
         _cleanup_(store_freep) Store *store = NULL;
         _cleanup_(json_object_putp) json_object *out = NULL;
         _cleanup_free_ char *name = NULL;
         const char *storage = STORE_DEFAULT_ROOT;
         BerthError err = {};
         Digest md;
-        int c, r;
+        int r;
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) >= 0) {
-                switch (c) {
-                case OPT_STORAGE:
-                        storage = optarg;
-                        break;
-                case 'h':
-                        printf("Usage: berth image inspect [--storage DIR] REF\n\n"
-                               "Print an image as JSON: manifest digest, config digest, layers, size, "
-                               "platform and its config.\n");
-                        return 0;
-                default:
-                        return 1;
-                }
-        }
+        r = cli_storage_parse(argc, argv, inspect_usage, false, &storage);
+        if (r != CLI_CONTINUE)
+                return r;
         if (optind + 1 != argc) {
                 fprintf(stderr,
                         "berth: image inspect: expected one REF (see 'berth image inspect --help')\n");
@@ -306,11 +288,11 @@ static int image_inspect(int argc, char **argv)
         if (r >= 0)
                 r = store_name_get(store, name, &md, &err);
         if (r == -ENOENT)
-                return fail("image inspect", argv[optind], &err, r);
+                return cli_fail("image inspect", argv[optind], &err, r);
         if (r >= 0)
                 r = inspect_build(store, name, &md, &out, &err);
         if (r < 0)
-                return fail("image inspect", argv[optind], &err, r);
+                return cli_fail("image inspect", argv[optind], &err, r);
         printf("%s\n",
                json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                            JSON_C_TO_STRING_NOSLASHESCAPE));
@@ -319,82 +301,63 @@ static int image_inspect(int argc, char **argv)
 
 /* ---- prune and rmi ---- */
 
+static void prune_usage(FILE *f)
+{
+        fprintf(f,
+                "Usage: berth image prune [--storage DIR]\n\n"
+                "Remove the blobs no image name references (blobs written in the last %d "
+                "minutes are kept: a pull may be about to name them) and tmp/ leftovers "
+                "older than an hour.\n",
+                IMAGE_GC_GRACE_SEC / 60);
+}
+
 static int image_prune(int argc, char **argv)
 {
-        static const struct option opts[] = {
-                {"storage", required_argument, NULL, OPT_STORAGE},
-                {"help", no_argument, NULL, 'h'},
-                {},
-        };
         _cleanup_(store_freep) Store *store = NULL;
         const char *storage = STORE_DEFAULT_ROOT;
         BerthError err = {};
         uint64_t bytes = 0;
-        int c, r, tmp;
+        int r, tmp;
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) >= 0) {
-                switch (c) {
-                case OPT_STORAGE:
-                        storage = optarg;
-                        break;
-                case 'h':
-                        printf("Usage: berth image prune [--storage DIR]\n\n"
-                               "Remove the blobs no image name references (blobs written in the last %d "
-                               "minutes are kept: a pull may be about to name them) and tmp/ leftovers "
-                               "older than an hour.\n",
-                               IMAGE_GC_GRACE_SEC / 60);
-                        return 0;
-                default:
-                        return 1;
-                }
-        }
+        r = cli_storage_parse(argc, argv, prune_usage, false, &storage);
+        if (r != CLI_CONTINUE)
+                return r;
         if (optind != argc) {
                 fprintf(stderr, "berth: image prune: too many arguments\n");
                 return 1;
         }
         r = store_open(storage, &store, &err);
         if (r < 0)
-                return fail("image prune", NULL, &err, r);
+                return cli_fail("image prune", NULL, &err, r);
         r = image_gc_remove_unreferenced(store, NULL, IMAGE_GC_GRACE_SEC, &bytes, &err);
         if (r < 0)
-                return fail("image prune", NULL, &err, r);
+                return cli_fail("image prune", NULL, &err, r);
         tmp = store_tmp_prune(store, IMAGE_GC_TMP_MAX_AGE_S, &err);
         if (tmp < 0)
-                return fail("image prune", NULL, &err, tmp);
+                return cli_fail("image prune", NULL, &err, tmp);
         printf("Removed %d blobs (%" PRIu64 " bytes) and %d temporary files\n", r, bytes, tmp);
         return 0;
 }
 
+static void rmi_usage(FILE *f)
+{
+        fprintf(f, "Usage: berth rmi [--storage DIR] REF...\n\n"
+                   "Remove image names, then the blobs they used that no other name uses.\n");
+}
+
 int berth_rmi(int argc, char **argv)
 {
-        static const struct option opts[] = {
-                {"storage", required_argument, NULL, OPT_STORAGE},
-                {"help", no_argument, NULL, 'h'},
-                {},
-        };
         _cleanup_(store_freep) Store *store = NULL;
         _cleanup_(digest_set_done) DigestSet reached = {};
         _cleanup_(strv_freep) char **names = NULL;
         const char *storage = STORE_DEFAULT_ROOT;
         BerthError err = {};
         uint64_t bytes = 0;
-        int c, r;
+        int r;
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) >= 0) {
-                switch (c) {
-                case OPT_STORAGE:
-                        storage = optarg;
-                        break;
-                case 'h':
-                        printf("Usage: berth rmi [--storage DIR] REF...\n\n"
-                               "Remove image names, then the blobs they used that no other name uses.\n");
-                        return 0;
-                default:
-                        return 1;
-                }
-        }
+        r = cli_storage_parse(argc, argv, rmi_usage, false, &storage);
+        if (r != CLI_CONTINUE)
+                return r;
         if (optind >= argc) {
                 fprintf(stderr, "berth: rmi: missing REF (see 'berth rmi --help')\n");
                 return 1;
@@ -405,14 +368,14 @@ int berth_rmi(int argc, char **argv)
 
                 r = canonical_name(argv[i], &name, &err);
                 if (r < 0)
-                        return fail("rmi", argv[i], &err, r);
+                        return cli_fail("rmi", argv[i], &err, r);
                 r = strv_push(&names, TAKE_PTR(name));
                 if (r < 0)
-                        return fail("rmi", argv[i], &err, r);
+                        return cli_fail("rmi", argv[i], &err, r);
         }
         r = store_open(storage, &store, &err);
         if (r < 0)
-                return fail("rmi", NULL, &err, r);
+                return cli_fail("rmi", NULL, &err, r);
         STRV_FOREACH (n, names) {
                 Digest d;
 
@@ -420,17 +383,17 @@ int berth_rmi(int argc, char **argv)
                 if (r >= 0)
                         r = image_gc_reachable(store, &d, 1, &reached, &err);
                 if (r < 0)
-                        return fail("rmi", *n, &err, r);
+                        return cli_fail("rmi", *n, &err, r);
         }
         STRV_FOREACH (n, names) {
                 r = store_name_remove(store, *n, &err);
                 if (r < 0 && r != -ENOENT) /* a name given twice */
-                        return fail("rmi", *n, &err, r);
+                        return cli_fail("rmi", *n, &err, r);
                 printf("Untagged %s\n", *n);
         }
         r = image_gc_remove_unreferenced(store, &reached, 0, &bytes, &err);
         if (r < 0)
-                return fail("rmi", NULL, &err, r);
+                return cli_fail("rmi", NULL, &err, r);
         printf("Removed %d blobs (%" PRIu64 " bytes)\n", r, bytes);
         return 0;
 }

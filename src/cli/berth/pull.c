@@ -9,6 +9,7 @@
 
 #include "basic/error.h"
 #include "basic/strv.h"
+#include "common.h"
 #include "image/reference.h"
 #include "image/registry.h"
 #include "image/store.h"
@@ -105,10 +106,8 @@ int berth_pull(int argc, char **argv)
                         break;
                 case OPT_PLATFORM:
                         r = registry_platform_parse(optarg, &o.platform, &err);
-                        if (r < 0) {
-                                fprintf(stderr, "berth: pull: %s\n", error_message(&err, r));
-                                return 1;
-                        }
+                        if (r < 0)
+                                return cli_fail("pull", NULL, &err, r);
                         break;
                 case OPT_TLS_VERIFY:
                         if (streq(optarg, "false"))
@@ -140,30 +139,24 @@ int berth_pull(int argc, char **argv)
         }
 
         r = image_reference_parse(argv[optind], &ref, &err);
-        if (r < 0) {
-                fprintf(stderr, "berth: pull: %s\n", error_message(&err, r));
-                return 1;
-        }
+        if (r < 0)
+                return cli_fail("pull", NULL, &err, r);
         canonical = image_reference_format(ref);
         if (!canonical) {
                 fprintf(stderr, "berth: pull: out of memory\n");
                 return 1;
         }
         r = store_open(storage, &store, &err);
-        if (r < 0) {
-                fprintf(stderr, "berth: pull %s: %s\n", canonical, error_message(&err, r));
-                return 1;
-        }
+        if (r < 0)
+                return cli_fail("pull", canonical, &err, r);
         if (!quiet && isatty(STDOUT_FILENO)) {
                 clock_gettime(CLOCK_MONOTONIC, &progress.start);
                 o.progress = pull_progress;
                 o.progress_userdata = &progress;
         }
         r = registry_pull(store, ref, &o, &res, &err);
-        if (r < 0) {
-                fprintf(stderr, "berth: pull %s: %s\n", canonical, error_message(&err, r));
-                return 1;
-        }
+        if (r < 0)
+                return cli_fail("pull", canonical, &err, r);
         if (quiet)
                 printf("%s\n", digest_format(&res.manifest, d));
         else {
@@ -184,32 +177,16 @@ static void images_usage(FILE *f)
 
 int berth_images(int argc, char **argv)
 {
-        static const struct option opts[] = {
-                {"storage", required_argument, NULL, OPT_STORAGE},
-                {"help", no_argument, NULL, 'h'},
-                {},
-        };
         _cleanup_(store_freep) Store *store = NULL;
         _cleanup_(strv_freep) char **names = NULL;
         const char *storage = STORE_DEFAULT_ROOT;
         BerthError err = {};
         char d[DIGEST_STRING_LEN + 1];
-        int c, r;
+        int r;
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) >= 0) {
-                switch (c) {
-                case OPT_STORAGE:
-                        storage = optarg;
-                        break;
-                case 'h':
-                        images_usage(stdout);
-                        return 0;
-                default:
-                        images_usage(stderr);
-                        return 1;
-                }
-        }
+        r = cli_storage_parse(argc, argv, images_usage, true, &storage);
+        if (r != CLI_CONTINUE)
+                return r;
         if (optind != argc) {
                 fprintf(stderr, "berth: images: too many arguments (see 'berth images --help')\n");
                 return 1;
@@ -217,10 +194,8 @@ int berth_images(int argc, char **argv)
         r = store_open(storage, &store, &err);
         if (r >= 0)
                 r = store_names_list(store, &names, &err);
-        if (r < 0) {
-                fprintf(stderr, "berth: images: %s\n", error_message(&err, r));
-                return 1;
-        }
+        if (r < 0)
+                return cli_fail("images", NULL, &err, r);
         STRV_FOREACH (n, names) {
                 Digest dg;
 
