@@ -360,18 +360,6 @@ static const char *annotation(json_object *desc, const char *key)
         return json_object_get_string(v);
 }
 
-static int canonical(const char *text, char **ret, BerthError *err)
-{
-        _cleanup_(image_reference_freep) ImageReference *ref = NULL;
-        int r;
-
-        r = image_reference_parse(text, &ref, err);
-        if (r < 0)
-                return r;
-        *ret = image_reference_format(ref);
-        return *ret ? 0 : -ENOMEM;
-}
-
 /* The name of index.json entry @i of @n (see layout.h). */
 static int entry_name(json_object *desc, size_t n, const char *name, const char *dir, char **ret,
                       BerthError *err)
@@ -383,12 +371,12 @@ static int entry_name(json_object *desc, size_t n, const char *name, const char 
 
         tag = annotation(desc, LAYOUT_ANNOTATION_CONTAINERD_NAME);
         if (tag && !name)
-                return canonical(tag, ret, err);
+                return image_reference_canonical(tag, ret, err);
         tag = annotation(desc, LAYOUT_ANNOTATION_REF_NAME);
         if (tag && !name && strpbrk(tag, "/:@"))
-                return canonical(tag, ret, err);
+                return image_reference_canonical(tag, ret, err);
         if (name && n == 1)
-                return canonical(name, ret, err);
+                return image_reference_canonical(name, ret, err);
         if (!name && !tag)
                 return error_setx(
                         err, -EINVAL,
@@ -409,7 +397,7 @@ static int entry_name(json_object *desc, size_t n, const char *name, const char 
         repo = image_reference_name(ref);
         if (!repo || asprintf(&text, "%s:%s", repo, tag) < 0)
                 return -ENOMEM;
-        return canonical(text, ret, err);
+        return image_reference_canonical(text, ret, err);
 }
 
 static int layout_plan(int dirfd, const char *dir, const char *name, int blobs_fd, LoadPlan *p,

@@ -300,3 +300,15 @@ char *image_reference_format(const ImageReference *ref)
         }
         return strbuf_steal(&b);
 }
+
+int image_reference_canonical(const char *text, char **ret, BerthError *err)
+{
+        _cleanup_(image_reference_freep) ImageReference *ref = NULL;
+        int r;
+
+        r = image_reference_parse(text, &ref, err);
+        if (r < 0)
+                return r;
+        *ret = image_reference_format(ref);
+        return *ret ? 0 : -ENOMEM;
+}

@@ -60,5 +60,11 @@ static inline void image_reference_freep(ImageReference **ref)
  */
 char *image_reference_format(const ImageReference *ref);
 
+/**
+ * image_reference_canonical() - parse @text and give its canonical form (image_reference_format())
+ * in *@ret, which the caller frees. Returns 0, -EINVAL (message in @err) or -ENOMEM.
+ */
+int image_reference_canonical(const char *text, char **ret, BerthError *err);
+
 /** image_reference_name() - "registry/repository" without tag or digest; NULL when out of memory. */
 char *image_reference_name(const ImageReference *ref);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "basic/error.h"
@@ -137,6 +138,21 @@ static void test_digest_kept(void **state)
         assert_string_equal(name, "localhost:5000/app");
 }
 
+static void test_canonical(void **state)
+{
+        BerthError err = {};
+        char *text = NULL;
+
+        (void)state;
+        assert_int_equal(image_reference_canonical("busybox", &text, &err), 0);
+        assert_string_equal(text, "docker.io/library/busybox:latest");
+        free(text);
+        text = NULL;
+        assert_int_equal(image_reference_canonical("Busybox", &text, &err), -EINVAL);
+        assert_null(text);
+        assert_string_equal(err.msg, "\"Busybox\": repository name must be lowercase");
+}
+
 static void test_length_limits(void **state)
 {
         char tag[200], longname[300];
@@ -168,10 +184,9 @@ static void test_length_limits(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_accepted),
-                cmocka_unit_test(test_refused),
-                cmocka_unit_test(test_digest_kept),
-                cmocka_unit_test(test_length_limits),
+                cmocka_unit_test(test_accepted),    cmocka_unit_test(test_refused),
+                cmocka_unit_test(test_digest_kept), cmocka_unit_test(test_length_limits),
+                cmocka_unit_test(test_canonical),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

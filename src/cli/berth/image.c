@@ -29,18 +29,6 @@ enum {
         OPT_NAME,
 };
 
-static int canonical_name(const char *text, char **ret, BerthError *err)
-{
-        _cleanup_(image_reference_freep) ImageReference *ref = NULL;
-        int r;
-
-        r = image_reference_parse(text, &ref, err);
-        if (r < 0)
-                return r;
-        *ret = image_reference_format(ref);
-        return *ret ? 0 : -ENOMEM;
-}
-
 /* ---- load ---- */
 
 static void load_usage(FILE *f)
@@ -282,7 +270,7 @@ static int image_inspect(int argc, char **argv)
                         "berth: image inspect: expected one REF (see 'berth image inspect --help')\n");
                 return 1;
         }
-        r = canonical_name(argv[optind], &name, &err);
+        r = image_reference_canonical(argv[optind], &name, &err);
         if (r >= 0)
                 r = store_open(storage, &store, &err);
         if (r >= 0)
@@ -366,7 +354,7 @@ int berth_rmi(int argc, char **argv)
         for (int i = optind; i < argc; i++) {
                 _cleanup_free_ char *name = NULL;
 
-                r = canonical_name(argv[i], &name, &err);
+                r = image_reference_canonical(argv[i], &name, &err);
                 if (r < 0)
                         return cli_fail("rmi", argv[i], &err, r);
                 r = strv_push(&names, TAKE_PTR(name));
