@@ -5,6 +5,7 @@ storage in a temp dir, stopped by pid), and a small busybox image built with umo
 Shared by test_image_pull.py and test_image_run.py.
 """
 
+import hashlib
 import os
 import shutil
 import signal
@@ -17,6 +18,25 @@ import urllib.request
 
 BUSYBOX = "/bin/busybox"
 TOOLS = ("docker-registry", "umoci", "skopeo")
+
+
+def require(tools, berth):
+    """Skip (or fail, where tests must run) unless @tools are installed and @berth is built."""
+    from conftest import skip_or_fail
+
+    for tool in tools:
+        if not shutil.which(tool):
+            skip_or_fail("%s is not installed (scripts/deps.sh)" % tool)
+    if not os.path.exists(berth):
+        skip_or_fail("%s is not built" % berth)
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def run(cmd, check=True, **kw):

@@ -12,7 +12,6 @@ import io
 import json
 import os
 import shutil
-import subprocess
 import tarfile
 import tempfile
 import time
@@ -20,29 +19,15 @@ import time
 import pytest
 
 from conftest import BUILD_DIR, skip_or_fail
+from registry import require, run, sha256_file
 
 BERTH = os.path.join(BUILD_DIR, "berth")
 BUSYBOX = "/bin/busybox"
 TOOLS = ("umoci", "skopeo")
 
 
-def run(cmd, check=True, **kw):
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120, **kw)
-    if check and p.returncode != 0:
-        raise AssertionError("%s failed (%d):\n%s%s" % (cmd, p.returncode, p.stdout, p.stderr))
-    return p
-
-
 def berth(*args, check=True):
     return run([BERTH] + list(args), check=check)
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def store_blobs(storage):
@@ -78,13 +63,9 @@ def umoci_unpack(image, dest):
 
 @pytest.fixture(scope="module")
 def layout():
-    for t in TOOLS:
-        if not shutil.which(t):
-            skip_or_fail("%s is not installed" % t)
+    require(TOOLS, BERTH)
     if not os.path.exists(BUSYBOX):
         skip_or_fail("busybox-static is not installed")
-    if not os.path.exists(BERTH):
-        skip_or_fail("%s is not built" % BERTH)
     root = tempfile.mkdtemp(prefix="berth-layout-")
     try:
         src = os.path.join(root, "src")

@@ -17,8 +17,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import threading
@@ -29,25 +27,16 @@ import urllib.request
 import pytest
 
 from conftest import BUILD_DIR, skip_or_fail
-from registry import Registry, build_image, free_port, run  # noqa: F401
+from registry import TOOLS, Registry, build_image, free_port, require, run, sha256_file  # noqa: F401
 
 BERTH = os.path.join(BUILD_DIR, "berth")
 BUSYBOX = "/bin/busybox"
-TOOLS = ("docker-registry", "umoci", "skopeo")
 RETRY_ATTEMPTS = 5  # REGISTRY_RETRY_ATTEMPTS
 
 
 @pytest.fixture(autouse=True)
 def fast_retries(monkeypatch):
     monkeypatch.setenv("BERTH_PULL_RETRY_BASE_MS", "5")
-
-
-def sha256_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def store_blobs(storage):
@@ -113,11 +102,7 @@ class Env:
 
 @pytest.fixture(scope="module")
 def env():
-    for tool in TOOLS:
-        if not shutil.which(tool):
-            skip_or_fail("%s is not installed (scripts/deps.sh)" % tool)
-    if not os.path.exists(BERTH):
-        skip_or_fail("%s is not built" % BERTH)
+    require(TOOLS, BERTH)
     root = tempfile.mkdtemp(prefix="berth-pull-")
     e = Env()
     e.root = root

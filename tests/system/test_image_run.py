@@ -16,7 +16,7 @@ import tempfile
 import pytest
 
 from conftest import BUILD_DIR, skip_or_fail, wait_for
-from registry import TOOLS, Registry, build_image, free_port, run
+from registry import TOOLS, Registry, build_image, free_port, require, run
 
 BERTH = os.path.join(BUILD_DIR, "berth")
 
@@ -27,11 +27,7 @@ class Env:
 
 @pytest.fixture(scope="module")
 def images():
-    for tool in TOOLS:
-        if not shutil.which(tool):
-            skip_or_fail("%s is not installed (scripts/deps.sh)" % tool)
-    if not os.path.exists(BERTH):
-        skip_or_fail("%s is not built" % BERTH)
+    require(TOOLS, BERTH)
     if os.geteuid() != 0:
         skip_or_fail("berth run needs root")
     root = tempfile.mkdtemp(prefix="berth-run-")
