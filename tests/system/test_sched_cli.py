@@ -172,3 +172,14 @@ def test_random_streams_replay(ctx):
         _, decisions, journal = simulate(ctx.dir, "--starve-after", "5", cluster=cluster, jobs=jobs)
         p = berth("sched", "replay", journal)
         assert p.stdout == "identical, %d decisions\n" % len(decisions.splitlines())
+
+
+def test_unwritable_journal_leaves_no_decisions_file(ctx):
+    decisions = os.path.join(ctx.dir, "decisions.jsonl")
+    p = berth("sched", "simulate", "--cluster", os.path.join(EXAMPLES, "cluster.json"),
+              "--jobs", os.path.join(EXAMPLES, "jobs.jsonl"), "--decisions", decisions,
+              "--journal", os.path.join(ctx.dir, "missing", "j.jsonl"), check=False)
+    assert p.returncode == 1
+    assert p.stderr.startswith("berth: sched simulate: create ") and "No such file or directory" in p.stderr
+    assert len(p.stderr.splitlines()) == 1
+    assert not os.path.exists(decisions)
