@@ -566,7 +566,8 @@ int cgroup_pids(Cgroup *cg, pid_t **ret, size_t *ret_n)
                 free(pids);
                 return r;
         }
-        qsort(pids, n, sizeof(pid_t), compare_pids);
+        if (n > 0) /* qsort's pointer must not be NULL, even for no elements */
+                qsort(pids, n, sizeof(pid_t), compare_pids);
         *ret = pids;
         *ret_n = n;
         return 0;

@@ -26,6 +26,7 @@ import resource
 import shutil
 import stat
 import subprocess
+import time
 
 import pytest
 
@@ -623,10 +624,15 @@ def blocked_runtime_args(fifo):
     return ["/proc/self/exe", "--log", fifo, "list"]
 
 
-def release_fifo(path):
-    """Opens the fifo for reading (and closes it): a writer blocked opening it goes on."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    os.close(fd)
+def release_fifo(path, done):
+    """Opens the fifo for reading and closes it until done(): a writer blocked opening it goes on.
+    Once is not enough: the snooper may grab the runtime before the runtime reaches its open() of
+    the fifo, and a reader that came and went before that open releases nobody."""
+    deadline = time.monotonic() + WAIT_TIMEOUT
+    while not done() and time.monotonic() < deadline:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        os.close(fd)
+        time.sleep(0.02)
 
 
 @pytest.mark.parametrize("how", ["args", "--process"])
@@ -647,7 +653,7 @@ def test_exec_of_proc_self_exe_cannot_overwrite_the_runtime(runtime_copy, bundle
             json.dump(dict(bundle.config["process"], args=args), f)
         handle = runtime_copy.popen("exec", "--process", process_file, cid)
     snooper.wait_grabbed()
-    release_fifo(fifo)
+    release_fifo(fifo, lambda: handle.proc.poll() is not None)
     handle.wait()
     check_binary_untouched(snooper)
 
@@ -668,7 +674,7 @@ def test_proc_self_exe_entrypoint_in_a_shared_pid_namespace_cannot_overwrite_the
     second_pid = runtime_copy.create(second, second_id)
     runtime_copy.ok("start", second_id)
     snooper.wait_grabbed()
-    release_fifo(fifo)
+    release_fifo(fifo, lambda: pid_gone(second_pid))
     wait_for(lambda: pid_gone(second_pid), what="the second container to end")
     check_binary_untouched(snooper)
     runtime_copy.ok("delete", second_id)
