@@ -21,6 +21,7 @@
 #include "basic/strbuf.h"
 #include "basic/strv.h"
 #include "image/bundle.h"
+#include "image/seccomp-profile.h"
 #include "oci/default-spec.h"
 
 #define ROOT_FILE_MAX        (4U * 1024U * 1024U) /* /etc/passwd, /etc/group */
@@ -728,6 +729,42 @@ static int build_network(struct json_object *linux_, BundleNetwork network)
         return set(linux_, "namespaces", kept);
 }
 
+/*
+ * linux.seccomp, last, so that the capabilities are final: Docker resolves its profile against
+ * the bounding set (a rule "includes" CAP_SYS_ADMIN, say, is kept only when the container may
+ * hold it).
+ */
+static int build_seccomp(struct json_object *process, struct json_object *linux_, const BundleOptions *o,
+                         BerthError *err)
+{
+        _cleanup_strv_free_ char **bounding = NULL;
+        _cleanup_free_ char *text = NULL;
+        struct json_object *caps = NULL, *set_ = NULL, *profile = NULL;
+        int r;
+
+        if (o->seccomp == BUNDLE_SECCOMP_UNCONFINED)
+                return 0;
+        if (json_object_object_get_ex(process, "capabilities", &caps) &&
+            json_object_object_get_ex(caps, "bounding", &set_))
+                for (size_t i = 0; i < json_object_array_length(set_); i++)
+                        if (strv_extend(&bounding,
+                                        json_object_get_string(json_object_array_get_idx(set_, i))) < 0)
+                                return -ENOMEM;
+        if (o->seccomp == BUNDLE_SECCOMP_DEFAULT)
+                r = image_seccomp_default_build(bounding, NULL, &profile);
+        else {
+                if (!o->seccomp_profile)
+                        return error_setx(err, -EINVAL, "seccomp profile: no file given");
+                r = image_seccomp_profile_read(o->seccomp_profile, &text, err);
+                if (r >= 0)
+                        r = image_seccomp_profile_resolve(text, o->seccomp_profile, bounding, NULL, &profile,
+                                                          err);
+        }
+        if (r < 0)
+                return r;
+        return set(linux_, "seccomp", profile);
+}
+
 static int annotate(struct json_object *ann, const char *key, const char *value)
 {
         return set(ann, key, json_object_new_string(value));
@@ -898,8 +935,9 @@ int image_bundle_config(const char *image_config_json, int rootfs_dirfd, const B
         if (!o)
                 o = &no_options;
         if (o->network < 0 || o->network >= _BUNDLE_NETWORK_MAX || o->image_volumes < 0 ||
-            o->image_volumes >= _BUNDLE_IMAGE_VOLUMES_MAX)
-                return error_setx(err, -EINVAL, "invalid network or image volume mode");
+            o->image_volumes >= _BUNDLE_IMAGE_VOLUMES_MAX || o->seccomp < 0 ||
+            o->seccomp >= _BUNDLE_SECCOMP_MAX)
+                return error_setx(err, -EINVAL, "invalid network, image volume or seccomp mode");
 
         r = image_config_parse(image_config_json, &image, err);
         if (r < 0)
@@ -937,6 +975,9 @@ int image_bundle_config(const char *image_config_json, int rootfs_dirfd, const B
         if (r < 0)
                 return r;
         r = build_network(linux_, o->network);
+        if (r < 0)
+                return r;
+        r = build_seccomp(process, linux_, o, err);
         if (r < 0)
                 return r;
         r = build_annotations(doc, image, cfg, err);

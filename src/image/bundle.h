@@ -10,7 +10,8 @@
  * /etc/group, opened with RESOLVE_IN_ROOT), Volumes, and as annotations StopSignal, Labels,
  * ExposedPorts, os, architecture, variant, os.version, os.features, author and created.
  * The caller's options (BundleOptions, the `berth run` flags) are applied on top, as Docker and
- * Podman apply them. No seccomp profile is written yet: berth has no default profile.
+ * Podman apply them. linux.seccomp is Docker's default profile for the final bounding set
+ * (image/seccomp-profile.h), or a profile file, or nothing (BundleSeccomp).
  */
 
 #include <stdbool.h>
@@ -37,6 +38,14 @@ typedef enum BundleImageVolumes {
         _BUNDLE_IMAGE_VOLUMES_INVALID = -EINVAL,
 } BundleImageVolumes;
 
+typedef enum BundleSeccomp {
+        BUNDLE_SECCOMP_DEFAULT,    /* Docker's default profile, resolved for the bounding set */
+        BUNDLE_SECCOMP_UNCONFINED, /* no linux.seccomp (--security-opt seccomp=unconfined) */
+        BUNDLE_SECCOMP_PROFILE,    /* the file seccomp_profile (--security-opt seccomp=FILE) */
+        _BUNDLE_SECCOMP_MAX,
+        _BUNDLE_SECCOMP_INVALID = -EINVAL,
+} BundleSeccomp;
+
 /* Every member may be left zero/NULL: then the image's value or the secure default is used. */
 typedef struct BundleOptions {
         char **args;                 /* CMD... after the image name: replaces the image's Cmd only */
@@ -55,6 +64,8 @@ typedef struct BundleOptions {
         BundleNetwork network;
         BundleImageVolumes image_volumes;
         char **volumes; /* "HOST:CTR[:ro|:rw]", HOST and CTR absolute */
+        BundleSeccomp seccomp;
+        const char *seccomp_profile; /* BUNDLE_SECCOMP_PROFILE: a Docker- or OCI-format profile file */
 } BundleOptions;
 
 /**
@@ -62,8 +73,8 @@ typedef struct BundleOptions {
  * and the unpacked rootfs @rootfs_dirfd (only read: /etc/passwd and /etc/group, never leaving it).
  * On success *@ret_config_json is a new NUL-terminated JSON document the caller frees.
  * Errors: -EINVAL with a one-line message in @err for a malformed image config, a relative
- * WorkingDir, an unknown user or group, a bad -v or -e spec, no command to run; -ENOMEM; or
- * the -errno of reading the passwd/group files.
+ * WorkingDir, an unknown user or group, a bad -v or -e spec, no command to run, a malformed
+ * seccomp profile file; -ENOMEM; or the -errno of reading the passwd/group or profile files.
  */
 int image_bundle_config(const char *image_config_json, int rootfs_dirfd, const BundleOptions *o,
                         char **ret_config_json, BerthError *err);

@@ -27,4 +27,4 @@ if [[ ! -f "$build/build.ninja" ]]; then
                 -Db_sanitize=address,undefined -Db_lundef=false \
                 -Dc_args="['-fno-sanitize-recover=undefined', '-Wno-format-nonliteral']" >/dev/null
 fi
-ninja -C "$build" tests/fuzz/fuzz-config tests/fuzz/fuzz-resources tests/fuzz/fuzz-sched tests/fuzz/fuzz-sim tests/fuzz/fuzz-journal
+ninja -C "$build" tests/fuzz/fuzz-config tests/fuzz/fuzz-resources tests/fuzz/fuzz-sched tests/fuzz/fuzz-sim tests/fuzz/fuzz-journal tests/fuzz/fuzz-seccomp-profile

@@ -14,7 +14,7 @@ if [[ "${1:-}" == "--merge" ]]; then
 fi
 build=${1:-build-fuzz}
 seconds=${2:-60}
-targets=(config resources sched sim journal)
+targets=(config resources sched sim journal seccomp-profile)
 out="$build/fuzz"
 mkdir -p "$out"
 failed=0

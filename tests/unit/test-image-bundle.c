@@ -11,6 +11,9 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
 
 #include "basic/error.h"
 #include "basic/fileio.h"
@@ -19,6 +22,7 @@
 #include "image/bundle.h"
 #include "oci/config.h"
 #include "oci/default-spec.h"
+#include "runtime/seccomp.h"
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -108,6 +112,12 @@ static OciConfig *build_and_parse(int rootfs_fd, const char *image, const Bundle
         r = oci_config_parse(text, strlen(text), &cfg, &err);
         if (r < 0)
                 fail_msg("generated config does not parse: %s\n%s", err.msg, text);
+        /* ... and its seccomp profile compiles as berth-runtime will compile it. */
+        SeccompPlan *plan = NULL;
+        r = seccomp_config_parse(cfg->linux_.seccomp, "linux.seccomp", &plan, &err);
+        if (r < 0)
+                fail_msg("generated linux.seccomp does not compile: %s", err.msg);
+        seccomp_plan_free(plan);
         if (ret_text)
                 *ret_text = TAKE_PTR(text);
         return cfg;
@@ -367,8 +377,11 @@ static void test_secure_defaults(void **state)
         assert_string_equal(cfg->root_path, "rootfs");
         assert_false(cfg->root_readonly);
         assert_false(cfg->process->terminal);
-        /* No seccomp profile until berth has a faithful default one (see docs/images.md). */
-        assert_null(cfg->linux_.seccomp);
+        /* Docker's default seccomp profile (tests/unit/test-image-seccomp.c checks its content). */
+        assert_non_null(cfg->linux_.seccomp);
+        struct json_object *v;
+        assert_true(json_object_object_get_ex(cfg->linux_.seccomp, "defaultAction", &v));
+        assert_string_equal(json_object_get_string(v), "SCMP_ACT_ERRNO");
         assert_int_equal(cfg->n_annotations, 0);
 
         /* Rootless: the spec's user namespace variant. */
@@ -651,6 +664,73 @@ static void test_bad_inputs(void **state)
         }
 }
 
+static bool seccomp_allows(struct json_object *seccomp, const char *name)
+{
+        struct json_object *calls, *names, *args;
+
+        assert_true(json_object_object_get_ex(seccomp, "syscalls", &calls));
+        for (size_t i = 0; i < json_object_array_length(calls); i++) {
+                struct json_object *rule = json_object_array_get_idx(calls, i);
+                assert_true(json_object_object_get_ex(rule, "names", &names));
+                if (json_object_object_get_ex(rule, "args", &args))
+                        continue;
+                for (size_t j = 0; j < json_object_array_length(names); j++)
+                        if (strcmp(json_object_get_string(json_object_array_get_idx(names, j)), name) == 0)
+                                return true;
+        }
+        return false;
+}
+
+static void test_seccomp_options(void **state)
+{
+        Fixture *f = *state;
+        static const char image[] = "{\"config\": {\"Cmd\": [\"sh\"]}}";
+        char path[128];
+        struct json_object *v;
+
+        /* Default: resolved for the bounding set, so clone has its namespace rule. */
+        _cleanup_(oci_config_freep) OciConfig *def = build_and_parse(f->rootfs_fd, image, NULL, NULL);
+        assert_non_null(def->linux_.seccomp);
+        assert_true(seccomp_allows(def->linux_.seccomp, "read"));
+        assert_false(seccomp_allows(def->linux_.seccomp, "clone"));
+        assert_false(seccomp_allows(def->linux_.seccomp, "mount"));
+
+        BundleOptions o = {.seccomp = BUNDLE_SECCOMP_UNCONFINED};
+        _cleanup_(oci_config_freep) OciConfig *unconfined = build_and_parse(f->rootfs_fd, image, &o, NULL);
+        assert_null(unconfined->linux_.seccomp);
+
+        /* A Docker-format file: includes resolved against the bounding set. */
+        snprintf(path, sizeof(path), "%s/profile.json", f->dir);
+        write_file(f->dir, "profile.json",
+                   "{\"defaultAction\": \"SCMP_ACT_LOG\", \"syscalls\": ["
+                   "{\"name\": \"getpid\", \"action\": \"SCMP_ACT_ERRNO\"},"
+                   "{\"names\": [\"kill\"], \"action\": \"SCMP_ACT_ERRNO\", \"includes\": {\"caps\": "
+                   "[\"CAP_KILL\"]}},"
+                   "{\"names\": [\"mount\"], \"action\": \"SCMP_ACT_ERRNO\", \"includes\": {\"caps\": "
+                   "[\"CAP_SYS_ADMIN\"]}}]}");
+        o = (BundleOptions){.seccomp = BUNDLE_SECCOMP_PROFILE, .seccomp_profile = path};
+        _cleanup_(oci_config_freep) OciConfig *file = build_and_parse(f->rootfs_fd, image, &o, NULL);
+        assert_non_null(file->linux_.seccomp);
+        assert_true(json_object_object_get_ex(file->linux_.seccomp, "defaultAction", &v));
+        assert_string_equal(json_object_get_string(v), "SCMP_ACT_LOG");
+        assert_true(json_object_object_get_ex(file->linux_.seccomp, "syscalls", &v));
+        assert_int_equal(json_object_array_length(v), 2);
+
+        /* A malformed or missing file: an error naming it, and no document. */
+        write_file(f->dir, "profile.json", "{\"defaultAction\": ");
+        char *text = NULL;
+        BerthError err = {0};
+        assert_int_equal(image_bundle_config(image, f->rootfs_fd, &o, &text, &err), -EINVAL);
+        assert_null(text);
+        assert_non_null(strstr(err.msg, path));
+        assert_non_null(strstr(err.msg, "not valid JSON"));
+        unlink(path);
+        err = (BerthError){0};
+        assert_int_equal(image_bundle_config(image, f->rootfs_fd, &o, &text, &err), -ENOENT);
+        assert_null(text);
+        assert_non_null(strstr(err.msg, path));
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -660,6 +740,7 @@ int main(void)
                 cmocka_unit_test(test_network_names),
                 cmocka_unit_test_setup_teardown(test_user_symlinks_stay_inside, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_bad_inputs, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_seccomp_options, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
