@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "basic/fileio.h"
@@ -106,34 +110,20 @@ static int json_digest(struct json_object *o, const char *key, const char *what,
         return digest_parse(json_object_get_string(v), ret, err);
 }
 
-int image_layers_load(Store *s, const Digest *manifest, ImageLayers *ret, BerthError *err)
+int image_layers_parse(const char *manifest_json, const char *config_json, ImageLayers *ret, BerthError *err)
 {
         _cleanup_(json_putp) struct json_object *m = NULL, *cfg = NULL;
-        _cleanup_free_ char *mtext = NULL, *ctext = NULL;
         _cleanup_(image_layers_done) ImageLayers l = {};
-        struct json_object *config, *layers, *rootfs, *diff_ids;
-        Digest config_digest;
+        struct json_object *layers, *rootfs, *diff_ids;
         int r;
 
-        r = blob_read(s, manifest, &mtext, err);
-        if (r < 0)
-                return r;
-        r = json_parse_text(mtext, "image manifest", &m, err);
-        if (r < 0)
-                return r;
-        if (!json_object_object_get_ex(m, "config", &config) ||
-            json_object_get_type(config) != json_type_object)
-                return error_setx(err, -EBADMSG, "image manifest: no config descriptor");
-        r = json_digest(config, "digest", "image manifest: config", &config_digest, err);
+        r = json_parse_text(manifest_json, "image manifest", &m, err);
         if (r < 0)
                 return r;
         if (!json_object_object_get_ex(m, "layers", &layers) ||
             json_object_get_type(layers) != json_type_array)
                 return error_setx(err, -EBADMSG, "image manifest: no layers");
-        r = blob_read(s, &config_digest, &ctext, err);
-        if (r < 0)
-                return r;
-        r = json_parse_text(ctext, "image config", &cfg, err);
+        r = json_parse_text(config_json, "image config", &cfg, err);
         if (r < 0)
                 return r;
         if (!json_object_object_get_ex(cfg, "rootfs", &rootfs) ||
@@ -172,26 +162,118 @@ int image_layers_load(Store *s, const Digest *manifest, ImageLayers *ret, BerthE
                 if (r < 0)
                         return r;
         }
-        l.config_json = TAKE_PTR(ctext);
+        l.config_json = strdup(config_json);
+        if (!l.config_json)
+                return -ENOMEM;
         *ret = l;
         l = (ImageLayers){};
         return 0;
 }
 
-static int layer_unpack_into(Store *s, const ImageLayer *layer, const char *dir, BerthError *err)
+int image_layers_load(Store *s, const Digest *manifest, ImageLayers *ret, BerthError *err)
 {
-        _cleanup_close_ int fd = -EBADF, dfd = -EBADF;
-        char hex[DIGEST_HEX_LEN + 1], want[DIGEST_STRING_LEN + 1], got[DIGEST_STRING_LEN + 1];
+        _cleanup_(json_putp) struct json_object *m = NULL;
+        _cleanup_free_ char *mtext = NULL, *ctext = NULL;
+        struct json_object *config;
+        Digest config_digest;
+        int r;
+
+        r = blob_read(s, manifest, &mtext, err);
+        if (r < 0)
+                return r;
+        r = json_parse_text(mtext, "image manifest", &m, err);
+        if (r < 0)
+                return r;
+        if (!json_object_object_get_ex(m, "config", &config) ||
+            json_object_get_type(config) != json_type_object)
+                return error_setx(err, -EBADMSG, "image manifest: no config descriptor");
+        r = json_digest(config, "digest", "image manifest: config", &config_digest, err);
+        if (r < 0)
+                return r;
+        r = blob_read(s, &config_digest, &ctext, err);
+        if (r < 0)
+                return r;
+        return image_layers_parse(mtext, ctext, ret, err);
+}
+
+static LayerUnpackOptions layer_unpack_options(const ImageLayer *layer)
+{
         LayerUnpackOptions o = {
                 .compression = layer_compression_from_media_type(layer->media_type),
                 .privileged = geteuid() == 0,
                 .whiteouts = LAYER_WHITEOUTS_OVERLAY,
         };
-        LayerUnpackResult res;
-        int r;
 
         if (o.compression < 0)
                 o.compression = LAYER_COMPRESSION_AUTO;
+        return o;
+}
+
+static int layer_check_diff_id(const ImageLayer *layer, const LayerUnpackResult *res, BerthError *err)
+{
+        char hex[DIGEST_HEX_LEN + 1], want[DIGEST_STRING_LEN + 1], got[DIGEST_STRING_LEN + 1];
+
+        if (!digest_equal(&res->diff_id, &layer->diff_id))
+                return error_setx(err, -EBADMSG, "layer %s: diff_id is %s, the image config says %s",
+                                  digest_hex(&layer->blob, hex), digest_format(&res->diff_id, got),
+                                  digest_format(&layer->diff_id, want));
+        return 0;
+}
+
+/* "<layers_dir>/<chainid-hex>" and a fresh, empty "<layers_dir>/.tmp-<chainid-hex>-XXXXXX" (0755:
+ * the tree's root is the image's /, world-readable like any rootfs). */
+static int layer_tmp_make(const char *layers_dir, const ImageLayer *layer, char **ret_final, char **ret_tmp,
+                          BerthError *err)
+{
+        _cleanup_free_ char *final = NULL, *tmp = NULL;
+        char hex[DIGEST_HEX_LEN + 1];
+
+        digest_hex(&layer->chain_id, hex);
+        if (asprintf(&final, "%s/%s", layers_dir, hex) < 0 ||
+            asprintf(&tmp, "%s/.tmp-%s-XXXXXX", layers_dir, hex) < 0)
+                return -ENOMEM;
+        if (!mkdtemp(tmp))
+                return error_set(err, negative_errno(), "mkdtemp %s", tmp);
+        if (chmod(tmp, 0755) < 0) {
+                int r = error_set(err, negative_errno(), "chmod %s", tmp);
+
+                (void)rm_rf_at(AT_FDCWD, tmp);
+                return r;
+        }
+        *ret_final = TAKE_PTR(final);
+        *ret_tmp = TAKE_PTR(tmp);
+        return 0;
+}
+
+/* Rename @tmp to @final; 1 when another unpack of this chain id won (@tmp is then removed). */
+static int layer_commit(const char *tmp, const char *final, BerthError *err)
+{
+        /* NOREPLACE: a plain rename would silently replace an (empty-layer) directory in use. */
+        if (renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) < 0) {
+                if (errno == EEXIST) {
+                        (void)rm_rf_at(AT_FDCWD, tmp);
+                        return 1; /* keep the winner's directory */
+                }
+                return error_set(err, negative_errno(), "rename %s to %s", tmp, final);
+        }
+        return 0;
+}
+
+static bool layer_present(const char *final)
+{
+        struct stat st;
+
+        return stat(final, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int layer_unpack_into(Store *s, const ImageLayer *layer, const char *dir, BerthError *err)
+{
+        _cleanup_close_ int fd = -EBADF, dfd = -EBADF;
+        char hex[DIGEST_HEX_LEN + 1];
+        LayerUnpackOptions o = layer_unpack_options(layer);
+        LayerUnpackResult res;
+        int r;
+
         r = store_blob_open(s, &layer->blob, &fd, err);
         if (r < 0)
                 return r;
@@ -203,11 +285,7 @@ static int layer_unpack_into(Store *s, const ImageLayer *layer, const char *dir,
                 error_prefix(err, "layer %s: ", digest_hex(&layer->blob, hex));
                 return r;
         }
-        if (!digest_equal(&res.diff_id, &layer->diff_id))
-                return error_setx(err, -EBADMSG, "layer %s: diff_id is %s, the image config says %s",
-                                  digest_hex(&layer->blob, hex), digest_format(&res.diff_id, got),
-                                  digest_format(&layer->diff_id, want));
-        return 0;
+        return layer_check_diff_id(layer, &res, err);
 }
 
 static int layer_prepare(Store *s, const char *layers_dir, ImageLayer *layer, bool *ret_unpacked,
@@ -215,37 +293,28 @@ static int layer_prepare(Store *s, const char *layers_dir, ImageLayer *layer, bo
 {
         _cleanup_free_ char *final = NULL, *tmp = NULL;
         char hex[DIGEST_HEX_LEN + 1];
-        struct stat st;
         int r;
 
-        digest_hex(&layer->chain_id, hex);
-        if (asprintf(&final, "%s/%s", layers_dir, hex) < 0 ||
-            asprintf(&tmp, "%s/.tmp-%s-XXXXXX", layers_dir, hex) < 0)
-                return -ENOMEM;
         *ret_unpacked = false;
-        if (stat(final, &st) == 0 && S_ISDIR(st.st_mode))
-                goto done;
-        if (!mkdtemp(tmp))
-                return error_set(err, negative_errno(), "mkdtemp %s", tmp);
-        /* The tree's root is the image's /: world-readable, like any rootfs. */
-        r = chmod(tmp, 0755) < 0 ? negative_errno() : layer_unpack_into(s, layer, tmp, err);
-        /* NOREPLACE: a plain rename would silently replace an (empty-layer) directory in use. */
-        if (r >= 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_NOREPLACE) < 0) {
-                r = negative_errno();
-                if (r == -EEXIST)
-                        r = 1; /* another unpack of this chain id won: keep its directory */
+        if (asprintf(&final, "%s/%s", layers_dir, digest_hex(&layer->chain_id, hex)) < 0)
+                return -ENOMEM;
+        if (!layer_present(final)) {
+                final = mfree(final);
+                r = layer_tmp_make(layers_dir, layer, &final, &tmp, err);
+                if (r < 0)
+                        return r;
+                r = layer_unpack_into(s, layer, tmp, err);
+                if (r >= 0)
+                        r = layer_commit(tmp, final, err);
                 else
-                        error_set(err, r, "rename %s to %s", tmp, final);
-        } else if (r >= 0)
-                *ret_unpacked = true;
-        if (r != 0)
-                (void)rm_rf_at(AT_FDCWD, tmp);
-        if (r < 0) {
-                if (err && err->code == 0)
-                        error_set(err, r, "unpack layer %s", hex);
-                return r;
+                        (void)rm_rf_at(AT_FDCWD, tmp);
+                if (r < 0) {
+                        if (err && err->code == 0)
+                                error_set(err, r, "unpack layer %s", hex);
+                        return r;
+                }
+                *ret_unpacked = r == 0;
         }
-done:
         layer->dir = TAKE_PTR(final);
         return 0;
 }
@@ -271,4 +340,210 @@ int image_layers_prepare(Store *s, const char *storage_root, ImageLayers *l, Ber
                 l->unpacked += unpacked;
         }
         return 0;
+}
+
+/* ---- unpacking while downloading ---- */
+
+struct ImageLayerStream {
+        ImageLayer layer; /* media_type and dir NULL: borrowed fields are not kept */
+        LayerUnpackOptions options;
+        char *final;
+        char *tmp;
+        int sock;  /* ours: blob bytes out, the child's result in */
+        pid_t pid; /* the child, until reaped; 0 after */
+        bool finished;
+};
+
+/* What the child sends back once layer_unpack() has returned. */
+typedef struct LayerStreamReport {
+        int r;
+        LayerUnpackResult res;
+        BerthError err;
+} LayerStreamReport;
+
+/* close_range(), or one close() at a time on kernels before 5.9. */
+static void close_fds(unsigned from, unsigned to)
+{
+        long max;
+
+        if (from > to || close_range(from, to, 0) == 0)
+                return;
+        max = sysconf(_SC_OPEN_MAX);
+        for (unsigned fd = from; fd <= to && (max < 0 || fd < (unsigned long)max); fd++)
+                (void)close((int)fd);
+}
+
+/* Close every fd from 3 up, except the ones in @keep (sorted ascending). */
+static void close_all_but(const int *keep, size_t n)
+{
+        unsigned from = 3;
+
+        for (size_t i = 0; i < n; i++) {
+                if ((unsigned)keep[i] > from)
+                        close_fds(from, (unsigned)keep[i] - 1);
+                from = MAX(from, (unsigned)keep[i] + 1);
+        }
+        close_fds(from, ~0U);
+}
+
+_noreturn_ static void layer_stream_child(int sock, const char *dir, const LayerUnpackOptions *o)
+{
+        LayerStreamReport rep = {};
+        int dfd, keep[2];
+
+        /* Without this, a sibling child would hold another stream's socket open and that
+         * stream would never see the end of its blob. */
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        keep[0] = MIN(sock, dfd < 0 ? sock : dfd);
+        keep[1] = MAX(sock, dfd);
+        close_all_but(keep, dfd < 0 ? 1 : 2);
+        if (dfd < 0)
+                rep.r = error_set(&rep.err, negative_errno(), "open %s", dir);
+        else
+                rep.r = layer_unpack(sock, dfd, o, &rep.res, &rep.err);
+        (void)loop_write(sock, &rep, sizeof(rep));
+        _exit(0);
+}
+
+int image_layer_stream_begin(const char *storage_root, const ImageLayer *layer, ImageLayerStream **ret,
+                             BerthError *err)
+{
+        _cleanup_(image_layer_stream_freep) ImageLayerStream *st = NULL;
+        _cleanup_free_ char *layers_dir = NULL, *final = NULL;
+        char hex[DIGEST_HEX_LEN + 1];
+        int pair[2], r;
+
+        *ret = NULL;
+        if (asprintf(&layers_dir, "%s/layers", storage_root) < 0 ||
+            asprintf(&final, "%s/%s", layers_dir, digest_hex(&layer->chain_id, hex)) < 0)
+                return -ENOMEM;
+        if (layer_present(final))
+                return 1;
+        r = mkdir_p(layers_dir, 0700);
+        if (r < 0)
+                return error_set(err, r, "mkdir %s", layers_dir);
+        st = calloc(1, sizeof(*st));
+        if (!st)
+                return -ENOMEM;
+        st->sock = -EBADF;
+        st->layer =
+                (ImageLayer){.blob = layer->blob, .diff_id = layer->diff_id, .chain_id = layer->chain_id};
+        st->options = layer_unpack_options(layer);
+        r = layer_tmp_make(layers_dir, layer, &st->final, &st->tmp, err);
+        if (r < 0)
+                return r;
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+                return error_set(err, negative_errno(), "socketpair");
+        st->pid = fork();
+        if (st->pid < 0) {
+                st->pid = 0;
+                safe_close(pair[0]);
+                safe_close(pair[1]);
+                return error_set(err, negative_errno(), "fork");
+        }
+        if (st->pid == 0)
+                layer_stream_child(pair[1], st->tmp, &st->options);
+        safe_close(pair[1]);
+        st->sock = pair[0];
+        *ret = TAKE_PTR(st);
+        return 0;
+}
+
+/* Collect the child's report and reap it. */
+static int layer_stream_wait(ImageLayerStream *st, LayerStreamReport *ret, BerthError *err)
+{
+        ssize_t n;
+        int status;
+
+        n = loop_read(st->sock, ret, sizeof(*ret));
+        while (waitpid(st->pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        st->pid = 0;
+        st->finished = true;
+        if (n != (ssize_t)sizeof(*ret))
+                return error_setx(err, -EIO, "unpack layer %s: the unpacking process died",
+                                  digest_hex(&st->layer.blob, (char[DIGEST_HEX_LEN + 1]){}));
+        return 0;
+}
+
+static int layer_stream_result(ImageLayerStream *st, BerthError *err)
+{
+        LayerStreamReport rep;
+        char hex[DIGEST_HEX_LEN + 1];
+        int r;
+
+        r = layer_stream_wait(st, &rep, err);
+        if (r < 0)
+                return r;
+        if (rep.r < 0) {
+                if (err) {
+                        *err = rep.err;
+                        error_prefix(err, "layer %s: ", digest_hex(&st->layer.blob, hex));
+                }
+                return rep.r;
+        }
+        if (!digest_equal(&rep.res.blob_digest, &st->layer.blob))
+                return error_setx(err, -EBADMSG, "layer %s: the unpacked stream is not the blob",
+                                  digest_hex(&st->layer.blob, hex));
+        return layer_check_diff_id(&st->layer, &rep.res, err);
+}
+
+int image_layer_stream_write(ImageLayerStream *st, const void *data, size_t n, BerthError *err)
+{
+        const char *p = data;
+
+        assert(!st->finished);
+        while (n > 0) {
+                ssize_t k = send(st->sock, p, n, MSG_NOSIGNAL);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        if (errno != EPIPE && errno != ECONNRESET)
+                                return error_set(err, negative_errno(), "unpack layer");
+                        /* The child stopped reading: its report says why. */
+                        (void)shutdown(st->sock, SHUT_WR);
+                        int r = layer_stream_result(st, err);
+                        return r < 0 ? r : error_setx(err, -EBADMSG, "layer: data after the end of the tar");
+                }
+                p += k;
+                n -= (size_t)k;
+        }
+        return 0;
+}
+
+int image_layer_stream_finish(ImageLayerStream *st, BerthError *err)
+{
+        assert(!st->finished);
+        if (shutdown(st->sock, SHUT_WR) < 0)
+                return error_set(err, negative_errno(), "unpack layer");
+        return layer_stream_result(st, err);
+}
+
+int image_layer_stream_commit(ImageLayerStream *st, BerthError *err)
+{
+        int r;
+
+        assert(st->finished && st->tmp);
+        r = layer_commit(st->tmp, st->final, err);
+        if (r >= 0)
+                st->tmp = mfree(st->tmp); /* renamed, or removed when another won */
+        return r;
+}
+
+ImageLayerStream *image_layer_stream_free(ImageLayerStream *st)
+{
+        if (!st)
+                return NULL;
+        safe_close(st->sock);
+        if (st->pid > 0) {
+                (void)kill(st->pid, SIGKILL);
+                while (waitpid(st->pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        }
+        if (st->tmp)
+                (void)rm_rf_at(AT_FDCWD, st->tmp);
+        free(st->tmp);
+        free(st->final);
+        return mfree(st);
 }

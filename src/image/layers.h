@@ -47,6 +47,13 @@ void image_layers_done(ImageLayers *l);
 int image_layers_load(Store *s, const Digest *manifest, ImageLayers *ret, BerthError *err);
 
 /**
+ * image_layers_parse() - like image_layers_load() from an image manifest and its config given as
+ * text (@config_json is copied into @ret). Errors as image_layers_load()'s, bar -ENOENT.
+ */
+int image_layers_parse(const char *manifest_json, const char *config_json, ImageLayers *ret,
+                       BerthError *err);
+
+/**
  * image_layers_prepare() - make sure every layer of @l is unpacked under @storage_root/layers
  * (see above), filling each dir. Needs root (device nodes, owners, trusted.* xattrs). Errors:
  * -EBADMSG when a layer's diff_id is not the config's (nothing is left of it), the -errno of
@@ -56,3 +63,52 @@ int image_layers_prepare(Store *s, const char *storage_root, ImageLayers *l, Ber
 
 /** image_chain_id_next() - chainid(Ln) from @parent (chainid(Ln-1); NULL for L0) and @diff_id; -ENOMEM. */
 int image_chain_id_next(const Digest *parent, const Digest *diff_id, Digest *ret);
+
+/*
+ * A layer unpacked while it downloads (berth pull as root): image_layer_stream_begin() makes
+ * "layers/.tmp-<chainid-hex>-XXXXXX" and starts a child process running layer_unpack() on the
+ * reading end of a socket pair; the downloader feeds it every byte of the blob, in order, with
+ * image_layer_stream_write() (blocking when the child is behind), so the blob is read once.
+ * image_layer_stream_finish() ends the stream and checks what the child saw: the blob digest
+ * and the diff_id the config promised. image_layer_stream_commit() renames the directory into
+ * place (as image_layers_prepare() does). Freeing a stream that was not committed kills and
+ * reaps the child and removes the temporary directory: no partial layer is ever left.
+ * A child process, not a thread: berth run pulls before it clones containers (STYLE 7).
+ */
+typedef struct ImageLayerStream ImageLayerStream;
+
+/**
+ * image_layer_stream_begin() - start unpacking @layer (blob, diff_id, chain_id, media_type) into
+ * a temporary directory under @storage_root/layers. Returns 1 with *@ret NULL when
+ * layers/<chainid> is already there (nothing to do), 0 with a new stream in *@ret, or -errno.
+ */
+int image_layer_stream_begin(const char *storage_root, const ImageLayer *layer, ImageLayerStream **ret,
+                             BerthError *err);
+
+/**
+ * image_layer_stream_write() - feed the next @n bytes of the blob. A child that stopped early
+ * (a corrupt tar) makes this fail with its error; the stream then only accepts free().
+ */
+int image_layer_stream_write(ImageLayerStream *st, const void *data, size_t n, BerthError *err);
+
+/**
+ * image_layer_stream_finish() - end of the blob: wait for the child and check its result. -EBADMSG
+ * when the bytes fed were not the layer's blob or unpack to another diff_id; the -errno of
+ * layer_unpack() with its message otherwise.
+ */
+int image_layer_stream_finish(ImageLayerStream *st, BerthError *err);
+
+/**
+ * image_layer_stream_commit() - after a successful finish(), rename the directory to
+ * layers/<chainid>. Returns 0, or 1 when a concurrent unpack of the same chain id got there
+ * first (ours is removed), or -errno.
+ */
+int image_layer_stream_commit(ImageLayerStream *st, BerthError *err);
+
+/** image_layer_stream_free() - see above; accepts NULL, returns NULL. */
+ImageLayerStream *image_layer_stream_free(ImageLayerStream *st);
+
+static inline void image_layer_stream_freep(ImageLayerStream **st)
+{
+        image_layer_stream_free(*st);
+}

@@ -16,6 +16,8 @@
 
 #include "basic/fileio.h"
 #include "basic/strbuf.h"
+#include "basic/strv.h"
+#include "layers.h"
 #include "registry.h"
 
 #define MT_OCI_INDEX       "application/vnd.oci.image.index.v1+json"
@@ -42,62 +44,6 @@ static void curl_freep(char **p)
         curl_free(*p);
 }
 
-/* ---- platforms ---- */
-
-static int copy_field(char *dst, size_t n, const char *s, size_t len)
-{
-        if (len == 0 || len >= n)
-                return -EINVAL;
-        memcpy(dst, s, len);
-        dst[len] = 0;
-        return 0;
-}
-
-int registry_platform_parse(const char *s, RegistryPlatform *ret, BerthError *err)
-{
-        RegistryPlatform p = {};
-        const char *a, *b;
-
-        a = strchr(s, '/');
-        if (!a)
-                return error_setx(err, -EINVAL, "platform \"%s\": expected os/arch[/variant]", s);
-        b = strchr(a + 1, '/');
-        if (copy_field(p.os, sizeof(p.os), s, a - s) < 0 ||
-            copy_field(p.architecture, sizeof(p.architecture), a + 1,
-                       b ? (size_t)(b - a - 1) : strlen(a + 1)) < 0 ||
-            (b &&
-             (copy_field(p.variant, sizeof(p.variant), b + 1, strlen(b + 1)) < 0 || strchr(b + 1, '/'))))
-                return error_setx(err, -EINVAL, "platform \"%s\": expected os/arch[/variant]", s);
-        *ret = p;
-        return 0;
-}
-
-void registry_platform_host(RegistryPlatform *ret)
-{
-        *ret = (RegistryPlatform){.os = "linux"};
-#if defined(__x86_64__)
-        snprintf(ret->architecture, sizeof(ret->architecture), "amd64");
-#elif defined(__aarch64__)
-        snprintf(ret->architecture, sizeof(ret->architecture), "arm64");
-#elif defined(__i386__)
-        snprintf(ret->architecture, sizeof(ret->architecture), "386");
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        snprintf(ret->architecture, sizeof(ret->architecture), "ppc64le");
-#elif defined(__s390x__)
-        snprintf(ret->architecture, sizeof(ret->architecture), "s390x");
-#elif defined(__riscv) && __riscv_xlen == 64
-        snprintf(ret->architecture, sizeof(ret->architecture), "riscv64");
-#else
-        snprintf(ret->architecture, sizeof(ret->architecture), "unknown");
-#endif
-}
-
-void registry_pull_options_init(RegistryPullOptions *o)
-{
-        *o = (RegistryPullOptions){.tls_verify = true, .max_parallel = REGISTRY_PARALLEL_DEFAULT};
-        registry_platform_host(&o->platform);
-}
-
 /* ---- the client ---- */
 
 typedef struct Client {
@@ -107,6 +53,8 @@ typedef struct Client {
         char *credentials; /* "user:password" from the auth file, or NULL */
         bool use_basic;    /* the registry asked for Basic auth */
         bool tls_verify;
+        bool plain_http;
+        unsigned token_generation; /* counts the tokens fetched, to tell a stale one */
 } Client;
 
 static void client_done(Client *c)
@@ -299,6 +247,16 @@ static int client_headers(Client *c, const char *accept, struct curl_slist **ret
         return 0;
 }
 
+/* What to add to a TLS failure of a registry request: it may be a plain-HTTP registry. */
+static const char *tls_hint(const Client *c, const char *url, CURLcode cc)
+{
+        if (c->plain_http || strncmp(url, "https://", 8) != 0 ||
+            (cc != CURLE_SSL_CONNECT_ERROR && cc != CURLE_PEER_FAILED_VERIFICATION))
+                return "";
+        return " (TLS failed; a registry that serves plain HTTP must be listed as insecure: "
+               "--insecure-registry or " REGISTRY_CONF_DEFAULT ")";
+}
+
 /* A GET whose body is kept in memory (manifests, tokens), without auth retries. */
 static int http_get_once(Client *c, const char *url, const char *accept, bool registry_auth, size_t body_max,
                          Response *ret, BerthError *err)
@@ -332,7 +290,8 @@ static int http_get_once(Client *c, const char *url, const char *accept, bool re
                 if (too_big)
                         return error_setx(err, -EFBIG, "GET %s: response larger than %zu bytes", url,
                                           body_max);
-                return error_setx(err, curl_to_errno(cc), "GET %s: %s", url, curl_easy_strerror(cc));
+                return error_setx(err, curl_to_errno(cc), "GET %s: %s%s", url, curl_easy_strerror(cc),
+                                  tls_hint(c, url, cc));
         }
         (void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp.status);
         if (strbuf_failed(&resp.body)) {
@@ -341,40 +300,6 @@ static int http_get_once(Client *c, const char *url, const char *accept, bool re
         }
         *ret = resp;
         return 0;
-}
-
-char *registry_challenge_param(const char *params, const char *key)
-{
-        size_t k = strlen(key);
-        const char *p = params;
-
-        while (*p) {
-                const char *v, *e;
-
-                while (*p == ' ' || *p == ',')
-                        p++;
-                if (strncasecmp(p, key, k) == 0 && p[k] == '=') {
-                        v = p + k + 1;
-                        if (*v == '"') {
-                                v++;
-                                e = strchr(v, '"');
-                                if (!e)
-                                        return NULL;
-                        } else
-                                e = v + strcspn(v, ",");
-                        return strndup(v, e - v);
-                }
-                /* Skip this parameter, quoted commas included. */
-                while (*p && *p != ',') {
-                        if (*p == '"') {
-                                p = strchr(p + 1, '"');
-                                if (!p)
-                                        return NULL;
-                        }
-                        p++;
-                }
-        }
-        return NULL;
 }
 
 /* Answer a Bearer challenge: GET realm?service=..&scope=.., keep "token" (or "access_token"). */
@@ -442,6 +367,7 @@ static int client_fetch_token(Client *c, const char *challenge, BerthError *err)
                 return error_setx(err, -EPROTO, "GET token %s: no token in the response", realm);
         free(c->token);
         c->token = strdup(json_object_get_string(tok));
+        c->token_generation++;
         return c->token ? 0 : -ENOMEM;
 }
 
@@ -706,6 +632,26 @@ static void digest_of(const void *data, size_t n, Digest *ret)
         hasher_final(h, ret);
 }
 
+/* client_get() of a small document, tried again whole while it fails in a way that may pass. */
+static int client_get_retrying(Client *c, const char *url, const char *accept, size_t body_max,
+                               Response *ret, unsigned *ret_attempts, BerthError *err)
+{
+        unsigned attempt;
+        int r;
+
+        for (attempt = 1;; attempt++) {
+                r = client_get(c, url, accept, body_max, ret, err);
+                if (attempt >= REGISTRY_RETRY_ATTEMPTS ||
+                    !(r < 0 ? errno_retryable(r) : http_status_retryable(ret->status)))
+                        break;
+                if (r >= 0)
+                        response_done(ret);
+                sleep_msec(retry_delay_msec(attempt));
+        }
+        *ret_attempts = attempt;
+        return r;
+}
+
 /* GET a manifest by tag or digest string; checks the digest when @expected is given. */
 static int manifest_fetch(Client *c, const char *what, const Digest *expected, int64_t expected_size,
                           Manifest *ret, BerthError *err)
@@ -720,16 +666,7 @@ static int manifest_fetch(Client *c, const char *what, const Digest *expected, i
 
         if (asprintf(&url, "%s/manifests/%s", c->base, what) < 0)
                 return -ENOMEM;
-        /* Manifests are small: a failed attempt is simply tried again, whole. */
-        for (attempt = 1;; attempt++) {
-                r = client_get(c, url, manifest_accept, MANIFEST_MAX_BYTES, &resp, err);
-                if (attempt >= REGISTRY_RETRY_ATTEMPTS ||
-                    !(r < 0 ? errno_retryable(r) : http_status_retryable(resp.status)))
-                        break;
-                if (r >= 0)
-                        response_done(&resp);
-                sleep_msec(retry_delay_msec(attempt));
-        }
+        r = client_get_retrying(c, url, manifest_accept, MANIFEST_MAX_BYTES, &resp, &attempt, err);
         if (r < 0) {
                 error_note_attempts(err, attempt);
                 return r;
@@ -867,14 +804,22 @@ typedef struct Transfer {
         Hasher *hasher;
         char *url;
         StrBuf error_body;
-        long status;        /* of the current response; 0 until read */
-        int64_t range_from; /* this response's Content-Range start; -1 when none */
-        bool body_started;  /* the current response's first body byte was seen */
-        bool resumable;     /* Accept-Ranges: bytes was advertised, or a 206 came */
-        bool failed;        /* failed in a callback: no retry cures it */
-        bool waiting;       /* off the multi handle until retry_at_msec */
-        unsigned attempt;   /* 1 for the first GET */
+        long status;               /* of the current response; 0 until read */
+        int64_t range_from;        /* this response's Content-Range start; -1 when none */
+        bool body_started;         /* the current response's first body byte was seen */
+        bool resumable;            /* Accept-Ranges: bytes was advertised, or a 206 came */
+        bool failed;               /* failed in a callback: no retry cures it */
+        bool waiting;              /* off the multi handle until retry_at_msec */
+        bool reauthed;             /* a 401 was answered with a new token once */
+        unsigned attempt;          /* 1 for the first GET */
+        unsigned token_generation; /* of the token this request carries */
         uint64_t retry_at_msec;
+        uint64_t start_msec, end_msec; /* of the download, for its speed; end 0 while it runs */
+        char *www_authenticate;        /* of the current response */
+        int lock_fd;                   /* store_blob_lock(), or -EBADF */
+        const ImageLayer *layer;       /* this blob's layer when it is to be unpacked, or NULL */
+        ImageLayerStream *stream;      /* unpacking it while it downloads, or NULL */
+        BerthError stream_err;         /* the stream failed: reported once the digest checked out */
         BerthError err;
 } Transfer;
 
@@ -887,12 +832,18 @@ static void transfer_done(Transfer *t)
         hasher_free(t->hasher);
         free(t->url);
         free(t->desc.media_type);
+        free(t->www_authenticate);
         strbuf_done(&t->error_body);
+        image_layer_stream_free(t->stream);
+        store_blob_unlock(t->store, &t->desc.digest, t->lock_fd);
 }
 
 /* The writer cannot rewind: drop what was received and start a new one, and the hash with it. */
 static int transfer_restart(Transfer *t)
 {
+        /* The unpack cannot rewind either: the layer is unpacked from the store afterwards. */
+        t->stream = image_layer_stream_free(t->stream);
+        t->stream_err = (BerthError){};
         t->writer = store_blob_writer_free(t->writer);
         hasher_reset(t->hasher);
         return store_blob_writer_begin(t->store, t->desc.size, &t->writer, &t->err);
@@ -924,6 +875,10 @@ static size_t transfer_header_cb(char *data, size_t size, size_t n, void *userda
                 t->status = 0;
                 t->range_from = -1;
                 t->body_started = false;
+                t->www_authenticate = mfree(t->www_authenticate);
+        } else if ((v = header_value(data, len, "WWW-Authenticate"))) {
+                free(t->www_authenticate);
+                t->www_authenticate = v;
         } else if ((v = header_value(data, len, "Accept-Ranges"))) {
                 if (strcasecmp(v, "bytes") == 0)
                         t->resumable = true;
@@ -982,6 +937,9 @@ static size_t transfer_write_cb(char *data, size_t size, size_t n, void *userdat
                 return 0;
         }
         hasher_update(t->hasher, data, len);
+        if (t->stream && image_layer_stream_write(t->stream, data, len, &t->stream_err) < 0)
+                /* Not fatal yet: a digest mismatch explains it better, when there is one. */
+                t->stream = image_layer_stream_free(t->stream);
         return len;
 }
 
@@ -997,6 +955,7 @@ static int transfer_start(Transfer *t, CURLM *multi, BerthError *err)
                 return r;
         t->attempt = 1;
         t->range_from = -1;
+        t->start_msec = now_msec();
         t->hasher = hasher_new();
         t->easy = curl_easy_init();
         if (!t->hasher || !t->easy)
@@ -1004,6 +963,7 @@ static int transfer_start(Transfer *t, CURLM *multi, BerthError *err)
         r = client_headers(t->client, NULL, &t->headers);
         if (r < 0)
                 return r;
+        t->token_generation = t->client->token_generation;
         r = client_setup_easy(t->client, t->easy, t->url, t->headers);
         if (r < 0)
                 return r;
@@ -1022,14 +982,12 @@ static int transfer_start(Transfer *t, CURLM *multi, BerthError *err)
  * Start attempt t->attempt + 1 on the same handle: from the byte already received when the
  * registry can serve ranges (the bytes go on into the same writer and hash), else from scratch.
  */
-static int transfer_retry(Transfer *t, CURLM *multi)
+static int transfer_resend(Transfer *t, CURLM *multi)
 {
         uint64_t have = store_blob_writer_size(t->writer);
         char range[32];
         int r;
 
-        t->waiting = false;
-        t->attempt++;
         t->status = 0;
         t->range_from = -1;
         t->body_started = false;
@@ -1052,6 +1010,48 @@ static int transfer_retry(Transfer *t, CURLM *multi)
         if (curl_multi_add_handle(multi, t->easy) != CURLM_OK)
                 return error_setx(&t->err, -ENOMEM, "GET %s", t->url);
         return 0;
+}
+
+static int transfer_retry(Transfer *t, CURLM *multi)
+{
+        t->waiting = false;
+        t->attempt++;
+        return transfer_resend(t, multi);
+}
+
+/*
+ * A 401 to a token that worked before (it expired): ask the token server again, unless another
+ * transfer already did since this request was sent, and send the request again, once per blob.
+ * Returns 1 when the transfer went back on @multi, 0 when a 401 is all there is to say.
+ */
+static int transfer_reauth(Transfer *t, CURLM *multi)
+{
+        Client *c = t->client;
+        BerthError err = {};
+        int r;
+
+        if (t->status != 401 || t->reauthed || !c->token)
+                return 0;
+        t->reauthed = true;
+        if (t->token_generation == c->token_generation) {
+                if (!t->www_authenticate || strncasecmp(t->www_authenticate, "Bearer ", 7) != 0)
+                        return 0;
+                r = client_fetch_token(c, t->www_authenticate + 7, &err);
+                if (r < 0) {
+                        t->err = err;
+                        return r;
+                }
+        }
+        (void)curl_multi_remove_handle(multi, t->easy);
+        curl_slist_free_all(t->headers);
+        t->headers = NULL;
+        r = client_headers(c, NULL, &t->headers);
+        if (r < 0)
+                return error_set(&t->err, r, "GET %s", t->url);
+        t->token_generation = c->token_generation;
+        (void)curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers);
+        r = transfer_resend(t, multi);
+        return r < 0 ? r : 1;
 }
 
 /*
@@ -1089,6 +1089,12 @@ static int transfer_finish(Transfer *t, CURLcode cc, bool *ret_retryable)
         if (!digest_equal(&actual, &t->desc.digest))
                 return error_setx(&t->err, -EBADMSG, "GET %s: content has digest %s, expected %s", t->url,
                                   digest_format(&actual, got), digest_format(&t->desc.digest, d));
+        if (t->stream_err.code < 0) {
+                t->err = t->stream_err;
+                return t->err.code;
+        }
+        if (t->stream)
+                return image_layer_stream_finish(t->stream, &t->err);
         return 0;
 }
 
@@ -1106,6 +1112,7 @@ static void blobs_report(Transfer *ts, size_t nt, const RegistryPullOptions *o, 
                         .digest = ts[i].desc.digest,
                         .done_bytes = ts[i].writer ? store_blob_writer_size(ts[i].writer) : 0,
                         .total_bytes = (uint64_t)ts[i].desc.size,
+                        .elapsed_msec = (ts[i].end_msec ? ts[i].end_msec : now_msec()) - ts[i].start_msec,
                 };
         o->progress(p, nt, final, o->progress_userdata);
 }
@@ -1132,8 +1139,14 @@ static int blobs_wait(Client *c, CURLM *multi, Transfer *ts, size_t nt, const Re
                         if (msg->msg != CURLMSG_DONE)
                                 continue;
                         (void)curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
-                        if (transfer_finish(t, msg->data.result, &retryable) >= 0)
+                        if (transfer_finish(t, msg->data.result, &retryable) >= 0) {
+                                t->end_msec = now_msec();
                                 continue;
+                        }
+                        if (transfer_reauth(t, multi) > 0) {
+                                running++;
+                                continue;
+                        }
                         if (retryable && t->attempt < REGISTRY_RETRY_ATTEMPTS) {
                                 (void)curl_multi_remove_handle(multi, t->easy);
                                 t->waiting = true;
@@ -1175,13 +1188,67 @@ static int blobs_wait(Client *c, CURLM *multi, Transfer *ts, size_t nt, const Re
         return 0;
 }
 
+static int transfer_cmp_digest(const void *a, const void *b)
+{
+        const Transfer *x = *(Transfer *const *)a, *y = *(Transfer *const *)b;
+
+        return memcmp(x->desc.digest.bytes, y->desc.digest.bytes, sizeof(x->desc.digest.bytes));
+}
+
 /*
- * Download every descriptor not yet in the store, up to @parallel at once, and verify each.
- * Only when all have checked out are they committed, in descriptor order, so a failure leaves
- * nothing and the result does not depend on the order transfers finish in.
+ * Lock the blobs of @ts (in digest order: two pulls waiting for each other's locks could not
+ * both hold one the other waits for) and drop those another process stored meanwhile. Returns
+ * the transfers left, in their first order.
  */
-static int blobs_fetch(Client *c, Store *s, Descriptor *descs, size_t n, const RegistryPullOptions *o,
-                       RegistryPullResult *res, BerthError *err)
+static int blobs_lock(Store *s, Transfer *ts, size_t nt, RegistryPullResult *res, size_t *ret_nt,
+                      BerthError *err)
+{
+        _cleanup_free_ Transfer **order = NULL;
+        size_t k = 0;
+        int r;
+
+        order = calloc(nt ? nt : 1, sizeof(Transfer *));
+        if (!order)
+                return -ENOMEM;
+        for (size_t i = 0; i < nt; i++)
+                order[i] = &ts[i];
+        qsort(order, nt, sizeof(Transfer *), transfer_cmp_digest);
+        for (size_t i = 0; i < nt; i++) {
+                r = store_blob_lock(s, &order[i]->desc.digest, &order[i]->lock_fd, err);
+                if (r < 0)
+                        return r;
+                r = store_blob_exists(s, &order[i]->desc.digest);
+                if (r < 0)
+                        return error_set(err, r, "store");
+                if (r > 0) {
+                        /* Another pull downloaded it while we waited. */
+                        transfer_done(order[i]);
+                        *order[i] = (Transfer){.lock_fd = -EBADF};
+                        res->blobs_present++;
+                }
+        }
+        for (size_t i = 0; i < nt; i++) {
+                if (!ts[i].store)
+                        continue;
+                if (k != i) {
+                        ts[k] = ts[i];
+                        ts[i] = (Transfer){.lock_fd = -EBADF};
+                }
+                k++;
+        }
+        *ret_nt = k;
+        return 0;
+}
+
+/*
+ * Download every descriptor not yet in the store, up to @parallel at once, and verify each;
+ * with @layers (one per descriptor) and o->unpack_root, unpack each layer as it downloads. Only
+ * when all have checked out are they committed, in descriptor order, so a failure leaves
+ * nothing and the result does not depend on the order transfers finish in. The unpacked layer
+ * directories follow their blobs, and the blob locks are released last.
+ */
+static int blobs_fetch(Client *c, Store *s, Descriptor *descs, size_t n, const ImageLayers *layers,
+                       const RegistryPullOptions *o, RegistryPullResult *res, BerthError *err)
 {
         _cleanup_(curl_multi_cleanupp) CURLM *multi = NULL;
         _cleanup_free_ Transfer *ts = NULL;
@@ -1189,6 +1256,7 @@ static int blobs_fetch(Client *c, Store *s, Descriptor *descs, size_t n, const R
         size_t nt = 0;
         int r = 0, first_failed = -1;
 
+        assert(!layers || layers->n_layers == n);
         ts = calloc(n ? n : 1, sizeof(Transfer));
         multi = curl_multi_init();
         if (!ts || !multi)
@@ -1213,10 +1281,26 @@ static int blobs_fetch(Client *c, Store *s, Descriptor *descs, size_t n, const R
                         res->blobs_present++;
                         continue;
                 }
-                ts[nt] = (Transfer){.client = c, .store = s, .desc = descs[i], .error_body = STRBUF_INIT};
-                ts[nt].desc.media_type = NULL;
-                nt++;
-                r = transfer_start(&ts[nt - 1], multi, err);
+                ts[nt++] = (Transfer){
+                        .client = c,
+                        .store = s,
+                        .desc = descs[i],
+                        .error_body = STRBUF_INIT,
+                        .lock_fd = -EBADF,
+                        .layer = layers && o->unpack_root ? &layers->layers[i] : NULL,
+                };
+                ts[nt - 1].desc.media_type = NULL;
+        }
+        r = blobs_lock(s, ts, nt, res, &nt, err);
+        if (r < 0)
+                goto out;
+        for (size_t i = 0; i < nt; i++) {
+                if (ts[i].layer) {
+                        r = image_layer_stream_begin(o->unpack_root, ts[i].layer, &ts[i].stream, err);
+                        if (r < 0)
+                                goto out;
+                }
+                r = transfer_start(&ts[i], multi, err);
                 if (r < 0)
                         goto out;
         }
@@ -1238,6 +1322,14 @@ static int blobs_fetch(Client *c, Store *s, Descriptor *descs, size_t n, const R
                 res->blobs_fetched++;
                 res->bytes_fetched += (uint64_t)ts[i].desc.size;
         }
+        for (size_t i = 0; i < nt; i++) {
+                if (!ts[i].stream)
+                        continue;
+                r = image_layer_stream_commit(ts[i].stream, err);
+                if (r < 0)
+                        goto out;
+                res->layers_streamed += r == 0;
+        }
         r = 0;
 out:
         for (size_t i = 0; i < nt; i++) {
@@ -1248,34 +1340,71 @@ out:
         return r;
 }
 
-static int store_bytes(Store *s, const Manifest *m, BerthError *err)
+static int store_bytes(Store *s, const void *data, size_t len, const Digest *d, BerthError *err)
 {
         _cleanup_(store_blob_writer_freep) StoreBlobWriter *w = NULL;
         int r;
 
-        r = store_blob_writer_begin(s, (int64_t)m->bytes.len, &w, err);
+        r = store_blob_writer_begin(s, (int64_t)len, &w, err);
         if (r < 0)
                 return r;
-        r = store_blob_writer_write(w, m->bytes.ptr, m->bytes.len, err);
+        r = store_blob_writer_write(w, data, len, err);
         if (r < 0)
                 return r;
-        return store_blob_writer_commit(w, &m->digest, err);
+        return store_blob_writer_commit(w, d, err);
+}
+
+/* The image config: from the store when it is there, else downloaded into memory and checked
+ * (stored with the manifests, at the end). *@ret_fetched says which. */
+static int config_fetch(Client *c, Store *s, const Descriptor *d, char **ret, size_t *ret_len,
+                        bool *ret_fetched, BerthError *err)
+{
+        _cleanup_free_ char *url = NULL;
+        _cleanup_(response_done) Response resp = {};
+        char want[DIGEST_STRING_LEN + 1], got[DIGEST_STRING_LEN + 1];
+        unsigned attempt;
+        Digest actual;
+        int r;
+
+        r = store_blob_exists(s, &d->digest);
+        if (r < 0)
+                return error_set(err, r, "store");
+        if (r > 0) {
+                *ret_fetched = false;
+                return store_blob_read(s, &d->digest, MANIFEST_MAX_BYTES, ret, ret_len, err);
+        }
+        if (asprintf(&url, "%s/blobs/%s", c->base, digest_format(&d->digest, want)) < 0)
+                return -ENOMEM;
+        if (d->size > (int64_t)MANIFEST_MAX_BYTES)
+                return error_setx(err, -EFBIG, "GET %s: a config of %" PRId64 " bytes is too large", url,
+                                  d->size);
+        r = client_get_retrying(c, url, NULL, MANIFEST_MAX_BYTES, &resp, &attempt, err);
+        if (r < 0) {
+                error_note_attempts(err, attempt);
+                return r;
+        }
+        if (resp.status != 200) {
+                char why[512];
+
+                describe_http_error(resp.status, resp.body.ptr, resp.body.len, why, sizeof(why));
+                error_setx(err, http_status_to_errno(resp.status), "GET %s: %s", url, why);
+                error_note_attempts(err, attempt);
+                return http_status_to_errno(resp.status);
+        }
+        if (resp.body.len != (uint64_t)d->size)
+                return error_setx(err, -EBADMSG, "GET %s: %zu bytes, the descriptor says %" PRId64, url,
+                                  resp.body.len, d->size);
+        digest_of(resp.body.ptr, resp.body.len, &actual);
+        if (!digest_equal(&actual, &d->digest))
+                return error_setx(err, -EBADMSG, "GET %s: content has digest %s, expected %s", url,
+                                  digest_format(&actual, got), want);
+        *ret_len = resp.body.len;
+        *ret = strbuf_steal(&resp.body);
+        *ret_fetched = true;
+        return *ret ? 0 : -ENOMEM;
 }
 
 /* ---- the pull ---- */
-
-static bool registry_is_local(const char *endpoint)
-{
-        const char *hosts[] = {"localhost", "127.0.0.1", "[::1]"};
-
-        for (size_t i = 0; i < ELEMENTSOF(hosts); i++) {
-                size_t k = strlen(hosts[i]);
-
-                if (strncmp(endpoint, hosts[i], k) == 0 && (endpoint[k] == 0 || endpoint[k] == ':'))
-                        return true;
-        }
-        return false;
-}
 
 static void descriptors_free(Descriptor *d, size_t n)
 {
@@ -1316,11 +1445,14 @@ static int pull_image(Client *c, Store *s, const RegistryPullOptions *o, Registr
                       BerthError *err)
 {
         _cleanup_(manifest_done) Manifest top = {}, image = {};
-        _cleanup_free_ char *name = NULL;
+        _cleanup_(image_layers_done) ImageLayers layers = {};
+        _cleanup_free_ char *name = NULL, *config = NULL;
         Descriptor *blobs = NULL;
-        size_t n_blobs = 0;
+        size_t n_blobs = 0, config_len = 0;
         char d[DIGEST_STRING_LEN + 1];
         const Manifest *img;
+        Digest config_digest;
+        bool config_fetched = false;
         int r;
 
         r = manifest_fetch(c, c->ref->has_digest ? digest_format(&c->ref->digest, d) : c->ref->tag,
@@ -1352,18 +1484,43 @@ static int pull_image(Client *c, Store *s, const RegistryPullOptions *o, Registr
                 error_prefix(err, "manifest %s: ", digest_format(&img->digest, d));
                 return r;
         }
-        r = blobs_fetch(c, s, blobs, n_blobs, o, res, err);
+        /* The config first: its diff_ids name the layer directories to unpack into. */
+        r = config_fetch(c, s, &blobs[0], &config, &config_len, &config_fetched, err);
+        if (r >= 0 && o->unpack_root) {
+                r = image_layers_parse(img->bytes.ptr, config, &layers, err);
+                if (r < 0)
+                        error_prefix(err, "manifest %s: ", digest_format(&img->digest, d));
+        }
+        if (r >= 0)
+                r = blobs_fetch(c, s, blobs + 1, n_blobs - 1, o->unpack_root ? &layers : NULL, o, res, err);
+        config_digest = blobs[0].digest;
         descriptors_free(blobs, n_blobs);
         if (r < 0)
                 return r;
 
-        /* Manifests after their blobs, the name last: whatever a name points to is complete. */
+        /* Config and manifests after the layers, the name last: whatever a name points to is complete. */
+        if (config_fetched) {
+                r = store_bytes(s, config, config_len, &config_digest, err);
+                if (r < 0)
+                        return r;
+                res->blobs_fetched++;
+                res->bytes_fetched += config_len;
+        } else
+                res->blobs_present++;
+        if (o->unpack_root) {
+                /* What could not be unpacked while it downloaded: blobs already stored, downloads
+                 * that started over. */
+                r = image_layers_prepare(s, o->unpack_root, &layers, err);
+                if (r < 0)
+                        return r;
+                res->layers_unpacked = layers.unpacked;
+        }
         if (img != &top) {
-                r = store_bytes(s, img, err);
+                r = store_bytes(s, img->bytes.ptr, img->bytes.len, &img->digest, err);
                 if (r < 0)
                         return r;
         }
-        r = store_bytes(s, &top, err);
+        r = store_bytes(s, top.bytes.ptr, top.bytes.len, &top.digest, err);
         if (r < 0)
                 return r;
         name = image_reference_format(c->ref);
@@ -1376,15 +1533,26 @@ int registry_pull(Store *s, const ImageReference *ref, const RegistryPullOptions
                   BerthError *err)
 {
         _cleanup_(client_done) Client c = {.ref = ref};
+        _cleanup_(strv_freep) char **insecure = NULL;
         RegistryPullResult res = {};
-        bool plain;
+        const char *conf;
         int r;
 
         if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
                 return error_setx(err, -ENOMEM, "libcurl initialisation failed");
-        plain = !o->tls_verify || registry_is_local(ref->endpoint);
+        conf = o->registries_conf ? o->registries_conf : getenv(REGISTRY_CONF_ENV);
+        r = registry_conf_load(conf && *conf ? conf : REGISTRY_CONF_DEFAULT, &insecure, err);
+        if (r < 0)
+                return r;
+        STRV_FOREACH (e, o->insecure_registries) {
+                r = strv_extend(&insecure, *e);
+                if (r < 0)
+                        return r;
+        }
+        c.plain_http = !o->tls_verify || registry_is_insecure(ref->endpoint, insecure);
         c.tls_verify = o->tls_verify;
-        if (asprintf(&c.base, "%s://%s/v2/%s", plain ? "http" : "https", ref->endpoint, ref->repository) < 0)
+        if (asprintf(&c.base, "%s://%s/v2/%s", c.plain_http ? "http" : "https", ref->endpoint,
+                     ref->repository) < 0)
                 return -ENOMEM;
         c.credentials = credentials_lookup(o, ref->registry);
 

@@ -14,9 +14,29 @@
  *
  * Authentication: anonymous, bearer tokens from the WWW-Authenticate challenge, and basic
  * credentials from $REGISTRY_AUTH_FILE or ~/.docker/config.json ("auths", base64 "auth"),
- * sent to the registry (Basic challenge) or to the token server. Plain HTTP for localhost,
- * 127.0.0.1 and ::1 or when TLS verification is off; HTTPS with the system CAs otherwise.
+ * sent to the registry (Basic challenge) or to the token server. A bearer token that stops
+ * working mid-pull (a 401 to a blob request; it expired) is asked for again once per blob and
+ * the request retried. Plain HTTP for localhost, 127.0.0.1 and ::1, for the insecure registries
+ * (options, and the registries file below) or when TLS verification is off; HTTPS with the
+ * system CAs otherwise.
+ *
+ * The config is fetched first (into memory, stored with the manifests at the end). With
+ * unpack_root set (berth pull as root), every layer not yet unpacked is unpacked while it
+ * downloads (image_layer_stream_*(): one pass, download -> digest -> decompress -> unpack) and
+ * its layers/<chainid> directory committed after the blobs; a layer whose download had to start
+ * over (a 200 to a Range request), or whose blob was already stored, is unpacked from the store
+ * after the download. Each blob to download is locked first (store_blob_lock(), in digest
+ * order so that two pulls cannot deadlock) and checked again under the lock, so concurrent pulls
+ * download it once: the second one waits and then finds it present.
  */
+
+/*
+ * The insecure registries file: $BERTH_REGISTRIES_CONF, else REGISTRY_CONF_DEFAULT. Lines
+ * "insecure = HOST[:PORT]" (one registry per line); blank lines and lines starting with '#'
+ * are ignored, any other line is an error. A missing file is an empty list.
+ */
+#define REGISTRY_CONF_DEFAULT "/etc/berth/registries.conf"
+#define REGISTRY_CONF_ENV     "BERTH_REGISTRIES_CONF"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -69,10 +89,11 @@ typedef struct RegistryBlobProgress {
         Digest digest;
         uint64_t done_bytes;
         uint64_t total_bytes;
+        uint64_t elapsed_msec; /* since its download started, until it ended */
 } RegistryBlobProgress;
 
 /*
- * Called while blobs download: every blob being downloaded, in manifest order, at most every
+ * Called while layers download: every layer blob being downloaded, in manifest order, at most every
  * 100 ms and once more with @final when all have finished (not after a failure). For a display;
  * it must not call back into the registry code.
  */
@@ -85,17 +106,36 @@ typedef struct RegistryPullOptions {
         const char *auth_file;       /* NULL: $REGISTRY_AUTH_FILE, else ~/.docker/config.json */
         RegistryProgressFn progress; /* NULL: none */
         void *progress_userdata;
+        const char *unpack_root;     /* storage root: unpack layers while they download; NULL: store only */
+        char **insecure_registries;  /* more HOST[:PORT] served over plain HTTP (strv, may be NULL) */
+        const char *registries_conf; /* NULL: $BERTH_REGISTRIES_CONF, else REGISTRY_CONF_DEFAULT */
 } RegistryPullOptions;
+
+/**
+ * registry_conf_load() - the insecure registries listed in the file @path (see above), as a
+ * NULL-terminated list the caller frees with strv_free(); an empty list when the file does not
+ * exist. -EINVAL with the file and line in @err for a line it cannot read.
+ */
+int registry_conf_load(const char *path, char ***ret, BerthError *err);
+
+/**
+ * registry_is_insecure() - whether @endpoint ("host[:port]") is spoken to in plain HTTP: a
+ * loopback name (localhost, 127.0.0.1, [::1]) or an entry of @insecure equal to it or to its host
+ * (an entry without a port matches every port).
+ */
+bool registry_is_insecure(const char *endpoint, char *const *insecure);
 
 /** registry_pull_options_init() - host platform, TLS verification on, default parallelism. */
 void registry_pull_options_init(RegistryPullOptions *o);
 
 typedef struct RegistryPullResult {
-        Digest manifest;        /* the image manifest the name now maps to */
-        Digest top;             /* what the reference resolved to: an index/list or == manifest */
-        unsigned blobs_fetched; /* config and layers downloaded */
-        unsigned blobs_present; /* config and layers already in the store */
-        uint64_t bytes_fetched; /* bytes of those downloads */
+        Digest manifest;          /* the image manifest the name now maps to */
+        Digest top;               /* what the reference resolved to: an index/list or == manifest */
+        unsigned blobs_fetched;   /* config and layers downloaded */
+        unsigned blobs_present;   /* config and layers already in the store */
+        uint64_t bytes_fetched;   /* bytes of those downloads */
+        unsigned layers_streamed; /* layers unpacked while they downloaded */
+        unsigned layers_unpacked; /* layers unpacked from the store afterwards */
 } RegistryPullResult;
 
 /**

@@ -294,6 +294,52 @@ int store_blob_exists(Store *s, const Digest *d)
         return S_ISREG(st.st_mode) ? 1 : -EUCLEAN;
 }
 
+int store_blob_lock(Store *s, const Digest *d, int *ret_fd, BerthError *err)
+{
+        char hex[DIGEST_HEX_LEN + 1], name[sizeof("locks/") + DIGEST_HEX_LEN];
+        int r;
+
+        r = store_open_subdir(s, "locks", NULL, err);
+        if (r < 0)
+                return r;
+        (void)snprintf(name, sizeof(name), "locks/%s", digest_hex(d, hex));
+        /* The holder unlinks the file before it unlocks: a lock on a file no longer at the path
+         * (or another file there now) guards nothing, so take the one that is there. */
+        for (;;) {
+                _cleanup_close_ int fd = -EBADF;
+                struct stat st_fd, st_path;
+
+                fd = openat(s->root_fd, name, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (fd < 0)
+                        return error_set(err, negative_errno(), "open \"%s/%s\"", s->root, name);
+                while (flock(fd, LOCK_EX) < 0)
+                        if (errno != EINTR)
+                                return error_set(err, negative_errno(), "lock \"%s/%s\"", s->root, name);
+                if (fstat(fd, &st_fd) < 0)
+                        return error_set(err, negative_errno(), "stat \"%s/%s\"", s->root, name);
+                if (fstatat(s->root_fd, name, &st_path, AT_SYMLINK_NOFOLLOW) < 0) {
+                        if (errno == ENOENT)
+                                continue;
+                        return error_set(err, negative_errno(), "stat \"%s/%s\"", s->root, name);
+                }
+                if (st_fd.st_dev != st_path.st_dev || st_fd.st_ino != st_path.st_ino)
+                        continue;
+                *ret_fd = TAKE_FD(fd);
+                return 0;
+        }
+}
+
+void store_blob_unlock(Store *s, const Digest *d, int fd)
+{
+        char hex[DIGEST_HEX_LEN + 1], name[sizeof("locks/") + DIGEST_HEX_LEN];
+
+        if (fd < 0)
+                return;
+        (void)snprintf(name, sizeof(name), "locks/%s", digest_hex(d, hex));
+        (void)unlinkat(s->root_fd, name, 0);
+        safe_close(fd);
+}
+
 int store_blob_open(Store *s, const Digest *d, int *ret_fd, BerthError *err)
 {
         char hex[DIGEST_HEX_LEN + 1], buf[DIGEST_STRING_LEN + 1];

@@ -8,6 +8,7 @@
  *   tmp/                 blobs being written (O_TMPFILE where the filesystem has it)
  *   names.json           canonical reference -> manifest digest
  *   names.lock           flock()ed around every read-modify-write of names.json
+ *   locks/<hex>          flock()ed by the one process downloading that blob (store_blob_lock())
  *
  * A blob is written to an unnamed (O_TMPFILE) or uniquely named file in tmp/, on the same
  * filesystem as blobs/, hashed while it streams in, and linked into blobs/ only after its size
@@ -92,6 +93,18 @@ static inline void store_blob_writer_freep(StoreBlobWriter **w)
 
 /** store_blob_exists() - 1 when the blob is present, 0 when not, -errno when it cannot be told. */
 int store_blob_exists(Store *s, const Digest *d);
+
+/**
+ * store_blob_lock() - take the exclusive download lock of blob @d: flock() on locks/<hex>,
+ * waiting while another process holds it, so that concurrent pulls download a blob once (the
+ * waiter then finds it present with store_blob_exists()). The lock file is removed by
+ * store_blob_unlock(); a waiter that locked a file since removed locks the new one instead. The
+ * lock fd (O_CLOEXEC) goes to *@ret_fd. Errors: -errno of the mkdir/open/flock that failed.
+ */
+int store_blob_lock(Store *s, const Digest *d, int *ret_fd, BerthError *err);
+
+/** store_blob_unlock() - remove the lock file of @d and close @fd (the lock with it); -EBADF is a no-op. */
+void store_blob_unlock(Store *s, const Digest *d, int fd);
 
 /** store_blob_open() - open the blob read-only (O_CLOEXEC) into *@ret_fd; -ENOENT when absent. */
 int store_blob_open(Store *s, const Digest *d, int *ret_fd, BerthError *err);

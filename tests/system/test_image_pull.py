@@ -13,11 +13,13 @@ import contextlib
 import hashlib
 import http.server
 import importlib.util
+import io
 import json
 import os
 import re
 import shutil
 import subprocess
+import tarfile
 import tempfile
 import threading
 import time
@@ -170,6 +172,33 @@ def check_image_blobs(storage, manifest_digest):
     return manifest
 
 
+def chain_ids(diff_ids):
+    """image-spec chain ids (hex) of a config's rootfs.diff_ids."""
+    out, parent = [], None
+    for d in diff_ids:
+        parent = d if parent is None else "sha256:" + hashlib.sha256(("%s %s" % (parent, d)).encode()).hexdigest()
+        out.append(parent.split(":", 1)[1])
+    return out
+
+
+def pulled_chain_ids(storage, manifest_digest):
+    with open(os.path.join(storage, "blobs", "sha256", manifest_digest.split(":", 1)[1])) as f:
+        manifest = json.load(f)
+    with open(os.path.join(storage, "blobs", "sha256", manifest["config"]["digest"].split(":", 1)[1])) as f:
+        return chain_ids(json.load(f)["rootfs"]["diff_ids"])
+
+
+def layers_left(storage):
+    d = os.path.join(storage, "layers")
+    return sorted(os.listdir(d)) if os.path.isdir(d) else []
+
+
+def layers_line(out):
+    m = re.search(r"^Layers: (\d+) unpacked while downloading, (\d+) unpacked from the store$", out, re.M)
+    assert m, out
+    return int(m.group(1)), int(m.group(2))
+
+
 @pytest.mark.parametrize("tag", ["oci", "docker"])
 def test_pull_by_tag(env, storage, tag):
     ref = "%s/test/busybox:%s" % (env.registry.host, tag)
@@ -312,6 +341,19 @@ def test_bad_platform(storage):
 # ---- a registry in this process: lies, concurrency ----
 
 
+def tar_layer(files):
+    """An uncompressed layer tar holding @files ({name: bytes}), reproducible (fixed mtimes)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, data in sorted(files.items()):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            info.mtime = 1700000000
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
 class FakeRegistry(http.server.ThreadingHTTPServer):
     """Serves /v2/fake/manifests/<anything> and its blobs from memory.
 
@@ -320,7 +362,10 @@ class FakeRegistry(http.server.ThreadingHTTPServer):
     blob downloads run at once; "truncate": every layer GET dies half way; "resume": the first
     GET of each layer dies half way (advertising Accept-Ranges), later ones honour Range;
     "ignore-range": the same first GET, then a whole 200 whatever the Range; "manifest-503":
-    the first manifest GET is a 503. Every blob GET is logged in `gets` as (hex, Range)."""
+    the first manifest GET is a 503; "badtar": the third layer matches its digest but is no tar;
+    "diffid": the config's second diff_id is not its layer's. Layers are plain tars holding a
+    file "layerN" (a diff_id is its blob's digest). Every blob GET is logged in `gets` as
+    (hex, Range)."""
 
     def __init__(self, mode):
         super().__init__(("127.0.0.1", 0), FakeHandler)
@@ -332,12 +377,17 @@ class FakeRegistry(http.server.ThreadingHTTPServer):
         self.gets = []
         self.dropped = set()
         self.manifest_gets = 0
-        config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}})
         layers = []
-        if mode in ("slow", "truncate", "header", "resume", "ignore-range", "manifest-503"):
+        diff_ids = None
+        if mode in ("slow", "truncate", "header", "resume", "ignore-range", "manifest-503", "badtar", "diffid"):
             for i in range(4):
-                data = ("layer %d " % i).encode() * 1000
+                data = tar_layer({"layer%d" % i: ("layer %d " % i).encode() * 1000})
+                if mode == "badtar" and i == 2:
+                    data = b"\xff" * 5000  # its digest is right, but it is no tar
                 layers.append((self.add(data), len(data)))
+            if mode == "diffid":
+                diff_ids = [d for d, _ in layers]
+                diff_ids[1] = "sha256:" + hashlib.sha256(b"another tar").hexdigest()
         else:
             data = b"not the layer you are looking for" * 100
             claimed = hashlib.sha256(b"something else").hexdigest()
@@ -347,6 +397,12 @@ class FakeRegistry(http.server.ThreadingHTTPServer):
                 size = len(data) - 10
             self.blobs[claimed] = data
             layers.append(("sha256:" + claimed, size))
+        # Plain tars: each diff_id is its blob's digest.
+        self.config = json.dumps(
+            {"architecture": "amd64", "os": "linux",
+             "rootfs": {"type": "layers", "diff_ids": diff_ids or [d for d, _ in layers]}}
+        )
+        config = self.config
         self.manifest = json.dumps(
             {
                 "schemaVersion": 2,
@@ -591,10 +647,199 @@ def test_progress_on_a_terminal(storage):
                 os.close(secondary)
     out = b"".join(chunks).decode()
     manifest = json.loads(srv.manifest)
-    for d in [manifest["config"]] + manifest["layers"]:
+    # A line per layer: bytes done / total, its speed; the config is fetched before, alone.
+    for d in manifest["layers"]:
         line = [x for x in out.splitlines() if d["digest"][7:19] in x and "done" in x]
         assert line, out
+        assert re.search(r"10\.0 KiB / 10\.0 KiB +[0-9.]+ (B|KiB|MiB)/s  done", line[-1]), line
+    total = [x for x in out.splitlines() if "total" in x and "done" in x]
+    assert total and re.search(r"40\.0 KiB / 40\.0 KiB +[0-9.]+ (B|KiB|MiB)/s  done", total[-1]), out
     assert "\x1b[2K" in out and "Digest: sha256:" in out
+
+
+def test_quiet_on_a_terminal_shows_no_progress(storage):
+    import pty
+
+    with fake_registry("slow") as srv:
+        ref = "127.0.0.1:%d/fake:latest" % srv.server_address[1]
+        primary, secondary = pty.openpty()
+        try:
+            p = subprocess.run([BERTH, "pull", "--quiet", "--storage", storage, ref], stdout=secondary,
+                               stderr=subprocess.PIPE, timeout=60)
+            os.close(secondary)
+            secondary = -1
+            out = os.read(primary, 65536).decode()
+        finally:
+            os.close(primary)
+            if secondary >= 0:
+                os.close(secondary)
+    assert p.returncode == 0, p.stderr
+    assert "\x1b" not in out and out.strip().startswith("sha256:"), out
+
+
+# ---- unpacking while downloading (berth pull as root) ----
+
+
+def require_root():
+    if os.geteuid() != 0:
+        skip_or_fail("berth pull unpacks layers only as root")
+
+
+def test_pull_unpacks_layers_while_downloading(env, storage):
+    require_root()
+    ref = "%s/test/busybox:oci" % env.registry.host
+    out = berth("pull", "--storage", storage, ref).stdout
+    digest = pulled_digest(out)
+    chains = pulled_chain_ids(storage, digest)
+    assert layers_line(out) == (len(chains), 0)
+    # Each layer is in place under its chain id, nothing half-made beside it.
+    assert layers_left(storage) == sorted(chains)
+    top = os.path.join(storage, "layers", chains[-1])
+    assert sha256_file(os.path.join(top, "bin", "busybox")) == sha256_file(BUSYBOX)
+    assert os.readlink(os.path.join(top, "bin", "sh")) == "busybox"
+    assert os.listdir(os.path.join(storage, "tmp")) == []
+
+
+def test_run_after_pull_unpacks_nothing(env, storage):
+    """berth run finds the layers pull made: it does not even need their blobs any more."""
+    require_root()
+    ref = "%s/test/busybox:oci" % env.registry.host
+    digest = pulled_digest(berth("pull", "--storage", storage, ref).stdout)
+    chains = pulled_chain_ids(storage, digest)
+    before = {c: os.stat(os.path.join(storage, "layers", c)).st_ino for c in chains}
+    with open(os.path.join(storage, "blobs", "sha256", digest.split(":", 1)[1])) as f:
+        manifest = json.load(f)
+    # A layer unpacked again would need its blob: remove them all.
+    for layer in manifest["layers"]:
+        os.unlink(os.path.join(storage, "blobs", "sha256", layer["digest"].split(":", 1)[1]))
+    p = run([BERTH, "run", "--storage", storage, "--rm", ref, "/bin/sh", "-c", "echo ran-$((6*7))"], check=False)
+    assert p.returncode == 0 and "ran-42" in p.stdout, p.stdout + p.stderr
+    assert {c: os.stat(os.path.join(storage, "layers", c)).st_ino for c in chains} == before
+
+
+def test_layer_already_unpacked_is_not_unpacked_again(env, storage):
+    require_root()
+    ref = "%s/test/busybox:oci" % env.registry.host
+    digest = pulled_digest(berth("pull", "--storage", storage, ref).stdout)
+    chains = pulled_chain_ids(storage, digest)
+    inodes = [os.stat(os.path.join(storage, "layers", c)).st_ino for c in chains]
+    # The blobs and the name gone, the layer directories kept: downloaded again, not unpacked.
+    shutil.rmtree(os.path.join(storage, "blobs"))
+    os.unlink(os.path.join(storage, "names.json"))
+    out = berth("pull", "--storage", storage, ref).stdout
+    assert layers_line(out) == (0, 0), out
+    assert [os.stat(os.path.join(storage, "layers", c)).st_ino for c in chains] == inodes
+    check_image_blobs(storage, pulled_digest(out))
+
+
+def test_stored_blob_is_unpacked_from_the_store(env, storage):
+    require_root()
+    ref = "%s/test/busybox:oci" % env.registry.host
+    digest = pulled_digest(berth("pull", "--storage", storage, ref).stdout)
+    chains = pulled_chain_ids(storage, digest)
+    shutil.rmtree(os.path.join(storage, "layers"))
+    out = berth("pull", "--storage", storage, ref).stdout
+    assert "0 blobs downloaded" in out and layers_line(out) == (0, len(chains)), out
+    assert layers_left(storage) == sorted(chains)
+
+
+def test_pull_not_as_root_stores_only(storage):
+    require_root()
+    if not shutil.which("setpriv"):
+        skip_or_fail("setpriv (util-linux) is needed to pull as another user")
+    os.chown(storage, 65534, 65534)
+    with fake_registry("slow") as srv:
+        ref = "127.0.0.1:%d/fake:latest" % srv.server_address[1]
+        p = run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", BERTH, "pull", "--storage", storage,
+                 ref], check=False)
+    assert p.returncode == 0, p.stderr
+    assert "Layers:" not in p.stdout and layers_left(storage) == []
+    check_image_blobs(storage, pulled_digest(p.stdout))
+
+
+def fake_layer_files(storage, srv, manifest_digest):
+    """{chain id: {name: content}} of what the fake registry's layers unpacked to."""
+    out = {}
+    for c in pulled_chain_ids(storage, manifest_digest):
+        d = os.path.join(storage, "layers", c)
+        out[c] = {}
+        for name in os.listdir(d):
+            with open(os.path.join(d, name), "rb") as f:
+                out[c][name] = f.read()
+    return out
+
+
+def check_fake_layers(storage, srv, manifest_digest):
+    files = fake_layer_files(storage, srv, manifest_digest)
+    assert sorted(files) == layers_left(storage)
+    want = [{"layer%d" % i: ("layer %d " % i).encode() * 1000} for i in range(4)]
+    assert [files[c] for c in pulled_chain_ids(storage, manifest_digest)] == want
+
+
+def test_resumed_download_keeps_streaming(storage):
+    require_root()
+    with fake_registry("resume") as srv:
+        ref = "127.0.0.1:%d/fake:latest" % srv.server_address[1]
+        out = berth("pull", "--storage", storage, ref).stdout
+    # Every layer dropped half way and resumed with a 206: still one pass each.
+    for b in big_blobs(srv):
+        assert [r for h, r in srv.gets if h == b] == [None, "bytes=%d-" % (len(srv.blobs[b]) // 2)], srv.gets
+    assert layers_line(out) == (4, 0), out
+    check_fake_layers(storage, srv, pulled_digest(out))
+
+
+def test_download_started_over_unpacks_from_the_store(storage):
+    require_root()
+    with fake_registry("ignore-range") as srv:
+        ref = "127.0.0.1:%d/fake:latest" % srv.server_address[1]
+        out = berth("pull", "--storage", storage, ref).stdout
+    # A 200 to a Range request: the half-unpacked layer is dropped and unpacked afterwards.
+    assert layers_line(out) == (0, 4), out
+    check_fake_layers(storage, srv, pulled_digest(out))
+
+
+@pytest.mark.parametrize("mode", ["badtar", "diffid", "truncate"])
+def test_failed_unpack_leaves_nothing(storage, mode):
+    require_root()
+    with fake_registry(mode) as srv:
+        ref = "127.0.0.1:%d/fake:latest" % srv.server_address[1]
+        p = berth("pull", "--storage", storage, ref, check=False)
+    assert p.returncode == 1
+    msg = p.stderr.strip()
+    assert len(msg.splitlines()) == 1 and ref in msg, msg
+    if mode == "badtar":
+        assert "layer %s" % big_blobs_in_order(srv)[2] in msg, msg
+    elif mode == "diffid":
+        assert "diff_id is %s, the image config says" % json.loads(srv.manifest)["layers"][1]["digest"] in msg, msg
+    # No layer directory, finished or not, no blob, no name, no temporary file.
+    assert layers_left(storage) == []
+    assert store_blobs(storage) == {} and store_names(storage) == {}
+    assert os.listdir(os.path.join(storage, "tmp")) == []
+
+
+def big_blobs_in_order(srv):
+    return [d["digest"].split(":", 1)[1] for d in json.loads(srv.manifest)["layers"]]
+
+
+# ---- concurrent pulls ----
+
+
+def test_concurrent_pulls_download_each_blob_once(storage):
+    with fake_registry("slow") as srv:
+        ref = "127.0.0.1:%d/fake:latest" % srv.server_address[1]
+        procs = [subprocess.Popen([BERTH, "pull", "--storage", storage, ref], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        outs = [p.communicate(timeout=60) for p in procs]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0, err
+        check_image_blobs(storage, pulled_digest(out))
+    # Each layer blob fetched by one of the two; the other waited for it and found it stored.
+    gets = [h for h, _ in srv.gets]
+    assert {b: gets.count(b) for b in big_blobs(srv)} == {b: 1 for b in big_blobs(srv)}, srv.gets
+    assert sum(int(re.search(r"(\d+) already present", out).group(1)) for out, _ in outs) >= 4, outs
+    assert not os.path.exists(os.path.join(storage, "locks")) or os.listdir(os.path.join(storage, "locks")) == []
+    if os.geteuid() == 0:
+        assert len(layers_left(storage)) == 4
 
 
 # ---- authentication ----
@@ -677,6 +922,7 @@ class TokenServer(http.server.ThreadingHTTPServer):
             der = x509.load_pem_x509_certificate(f.read()).public_bytes(serialization.Encoding.DER)
         self.x5c = [base64.b64encode(der).decode()]
         self.scopes = []
+        self.lifetime = 300  # seconds a token is good for
 
     def token(self, service, scope):
         from cryptography.hazmat.primitives import hashes
@@ -688,7 +934,9 @@ class TokenServer(http.server.ThreadingHTTPServer):
             access.append({"type": kind, "name": name, "actions": actions.split(",")})
         now = int(time.time())
         header = {"typ": "JWT", "alg": "RS256", "x5c": self.x5c}
-        claims = {"iss": "berth-test-issuer", "sub": "", "aud": service, "exp": now + 300, "nbf": now - 10,
+        # docker-registry accepts a token up to a minute past its "exp" (clock skew leeway).
+        exp = now + self.lifetime - (60 if self.lifetime < 60 else 0)
+        claims = {"iss": "berth-test-issuer", "sub": "", "aud": service, "exp": exp, "nbf": now - 10,
                   "iat": now, "jti": os.urandom(8).hex(), "access": access}
         signing = b64url(json.dumps(header).encode()) + "." + b64url(json.dumps(claims).encode())
         sig = self.key.sign(signing.encode(), padding.PKCS1v15(), hashes.SHA256())
@@ -751,3 +999,138 @@ def test_bearer_token_auth(token_registry, storage):
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen("http://%s/v2/test/busybox/manifests/oci" % token_registry.host, timeout=5)
     assert e.value.code == 401
+
+
+class DelayProxy(http.server.ThreadingHTTPServer):
+    """Forwards GETs to @upstream, holding the first GET of each blob @delay seconds before it
+    does; logs (path, status) of every blob GET in `log`."""
+
+    def __init__(self, upstream, delay, addr="127.0.0.1"):
+        super().__init__((addr, 0), DelayHandler)
+        self.upstream = upstream
+        self.delay = delay
+        self.seen = set()
+        self.log = []
+        self.lock = threading.Lock()
+
+
+class DelayHandler(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        import http.client
+
+        srv = self.server
+        blob = "/blobs/" in self.path
+        with srv.lock:
+            first = blob and self.path not in srv.seen
+            srv.seen.add(self.path)
+        if first:
+            time.sleep(srv.delay)
+        conn = http.client.HTTPConnection(srv.upstream, timeout=30)
+        try:
+            conn.request("GET", self.path, headers={k: v for k, v in self.headers.items()
+                                                    if k.lower() in ("authorization", "accept", "range")})
+            resp = conn.getresponse()
+            body = resp.read()
+        finally:
+            conn.close()
+        if blob:
+            with srv.lock:
+                srv.log.append((self.path, resp.status))
+        self.send_response(resp.status)
+        for k, v in resp.getheaders():
+            if k.lower() in ("content-type", "www-authenticate", "docker-content-digest", "content-range",
+                             "accept-ranges"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@contextlib.contextmanager
+def delay_proxy(upstream, delay, addr="127.0.0.1"):
+    srv = DelayProxy(upstream, delay, addr)
+    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    t.start()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.server_close()
+        t.join()
+
+
+def test_expired_token_is_refreshed_mid_pull(token_registry, storage):
+    """Tokens good for 2 s, every blob held 3 s on its first GET: each arrives with a token that
+    has expired, and the pull asks for a new one and tries again."""
+    tokens = token_registry.tokens
+    del tokens.scopes[:]
+    tokens.lifetime = 2
+    try:
+        with delay_proxy(token_registry.host, 3) as proxy:
+            ref = "127.0.0.1:%d/test/busybox:oci" % proxy.server_address[1]
+            p = berth("pull", "--storage", storage, ref, check=False)
+    finally:
+        tokens.lifetime = 300
+    assert p.returncode == 0, p.stderr
+    check_image_blobs(storage, pulled_digest(p.stdout))
+    with open(os.path.join(storage, "blobs", "sha256", pulled_digest(p.stdout).split(":", 1)[1])) as f:
+        layers = ["/v2/test/busybox/blobs/" + d["digest"] for d in json.load(f)["layers"]]
+    for path in layers:
+        # Refused with the stale token, then served with a fresh one.
+        assert [st for pth, st in proxy.log if pth == path] == [401, 200], proxy.log
+    assert len(tokens.scopes) >= 2 and set(tokens.scopes) == {"repository:test/busybox:pull"}, tokens.scopes
+
+
+# ---- insecure registries ----
+
+
+def test_plain_http_only_for_insecure_registries(env, storage, tmp_path):
+    """127.0.0.2 is loopback too, but not a name berth trusts with plain HTTP by default."""
+    conf = tmp_path / "registries.conf"
+    with delay_proxy(env.registry.host, 0, addr="127.0.0.2") as proxy:
+        host = "127.0.0.2:%d" % proxy.server_address[1]
+        ref = "%s/test/busybox:oci" % host
+        e = dict(os.environ, BERTH_REGISTRIES_CONF=str(conf))
+        p = run([BERTH, "pull", "--storage", storage, ref], check=False, env=e)
+        assert p.returncode == 1 and "https://%s/v2/" % host in p.stderr, p.stderr
+        assert "TLS" in p.stderr and "--insecure-registry" in p.stderr, p.stderr
+        assert store_names(storage) == {} and proxy.log == []
+
+        p = run([BERTH, "pull", "--storage", storage, "--insecure-registry", host, ref], check=False, env=e)
+        assert p.returncode == 0, p.stderr
+        check_image_blobs(storage, pulled_digest(p.stdout))
+        for bad in ("", "http://%s" % host):
+            p = run([BERTH, "pull", "--storage", storage, "--insecure-registry", bad, ref], check=False, env=e)
+            assert p.returncode == 1 and "--insecure-registry takes HOST[:PORT]" in p.stderr, p.stderr
+
+        # The file: by host (every port) or host:port; a line it cannot read is an error.
+        for line in ("insecure = 127.0.0.2", "insecure = %s" % host):
+            conf.write_text("# test\n\n%s\n" % line)
+            other = tempfile.mkdtemp(prefix="berth-pull-store-")
+            try:
+                p = run([BERTH, "pull", "--storage", other, ref], check=False, env=e)
+                assert p.returncode == 0, p.stderr
+            finally:
+                shutil.rmtree(other, ignore_errors=True)
+        conf.write_text("insecure: %s\n" % host)
+        p = run([BERTH, "pull", "--storage", storage, ref], check=False, env=e)
+        assert p.returncode == 1 and "%s:1: expected" % conf in p.stderr, p.stderr
+
+
+def test_run_pulls_from_insecure_registries_in_the_file(env, storage, tmp_path):
+    require_root()
+    conf = tmp_path / "registries.conf"
+    conf.write_text("insecure = 127.0.0.2\n")
+    with delay_proxy(env.registry.host, 0, addr="127.0.0.2") as proxy:
+        ref = "127.0.0.2:%d/test/busybox:oci" % proxy.server_address[1]
+        e = dict(os.environ, BERTH_REGISTRIES_CONF=str(conf))
+        p = run([BERTH, "run", "--storage", storage, "--rm", ref, "/bin/sh", "-c", "echo ran-$((6*7))"],
+                check=False, env=e)
+        assert p.returncode == 0 and "ran-42" in p.stdout, p.stdout + p.stderr
+        conf.write_text("")
+        p = run([BERTH, "run", "--storage", storage + "-2", "--rm", ref, "/bin/true"], check=False, env=e)
+        shutil.rmtree(storage + "-2", ignore_errors=True)
+        assert p.returncode != 0 and "--insecure-registry" in p.stderr, p.stderr

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -449,6 +450,57 @@ static void test_tmp_prune(void **state)
         assert_int_equal(store_tmp_prune(f->store, 3600, &err), 0);
 }
 
+static void test_blob_lock(void **state)
+{
+        Fixture *f = *state;
+        BerthError err = {0};
+        char hex[DIGEST_HEX_LEN + 1], path[256], got = 0;
+        struct pollfd pfd;
+        int fd = -EBADF, pipefd[2], status;
+        pid_t pid;
+        Digest d;
+
+        digest_of("locked", 6, &d);
+        snprintf(path, sizeof(path), "%s/locks/%s", f->root, digest_hex(&d, hex));
+        assert_int_equal(store_blob_lock(f->store, &d, &fd, &err), 0);
+        assert_true(fd >= 0);
+        assert_int_equal(access(path, F_OK), 0);
+        assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+
+        /* Another process (its own store handle) waits for the lock... */
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                Store *s = NULL;
+                int cfd = -EBADF;
+
+                /* flock() belongs to the open file: our copy of the parent's fd would hold it too. */
+                close(fd);
+                if (store_open(f->root, &s, NULL) < 0 || store_blob_lock(s, &d, &cfd, NULL) < 0)
+                        _exit(1);
+                /* ...and holds the one file at the path, not the one unlinked under it. */
+                if (write(pipefd[1], access(path, F_OK) == 0 ? "y" : "n", 1) != 1)
+                        _exit(1);
+                store_blob_unlock(s, &d, cfd);
+                store_free(s);
+                _exit(0);
+        }
+        close(pipefd[1]);
+        pfd = (struct pollfd){.fd = pipefd[0], .events = POLLIN};
+        assert_int_equal(poll(&pfd, 1, 300), 0); /* still waiting while we hold it */
+        store_blob_unlock(f->store, &d, fd);
+        assert_int_equal(read(pipefd[0], &got, 1), 1);
+        assert_int_equal(got, 'y');
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        close(pipefd[0]);
+        /* Nothing is left behind, and the lock can be taken again. */
+        assert_int_equal(access(path, F_OK), -1);
+        assert_int_equal(store_blob_lock(f->store, &d, &fd, &err), 0);
+        store_blob_unlock(f->store, &d, fd);
+        store_blob_unlock(f->store, &d, -EBADF);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -469,6 +521,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_blobs_list_read_remove, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_blobs_list_read_remove, setup_named, teardown),
                 cmocka_unit_test_setup_teardown(test_tmp_prune, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_blob_lock, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,12 +20,17 @@ static void pull_usage(FILE *f)
 {
         fprintf(f, "Usage: berth pull [options] REFERENCE\n\n"
                    "Download an image (Docker's name rules: busybox, host:port/repo:tag, repo@sha256:...)\n"
-                   "into the store and print its manifest digest. On a terminal, a line per download shows\n"
-                   "bytes, total and speed.\n\n"
+                   "into the store and print its manifest digest. As root, each layer is also unpacked\n"
+                   "while it downloads (into DIR/layers, where berth run finds it). On a terminal, a line\n"
+                   "per layer shows bytes, total and speed, and a last line the totals.\n\n"
                    "      --storage DIR       the store (default " STORE_DEFAULT_ROOT ")\n"
                    "      --platform P        os/arch[/variant] to pick from a multi-arch image (default "
                    "the host's)\n"
-                   "      --tls-verify=false  plain HTTP (localhost and 127.0.0.1 always are)\n"
+                   "      --tls-verify=false  plain HTTP for every registry, no certificate checks\n"
+                   "      --insecure-registry HOST[:PORT]\n"
+                   "                          plain HTTP for this registry (repeatable; also read from\n"
+                   "                          $" REGISTRY_CONF_ENV " or " REGISTRY_CONF_DEFAULT
+                   "; localhost always is)\n"
                    "  -q, --quiet             print only the digest\n"
                    "  -h, --help              this text\n");
 }
@@ -45,27 +51,42 @@ static void format_bytes(uint64_t n, char *buf, size_t size)
                 snprintf(buf, size, "%" PRIu64 " B", n);
 }
 
+static void format_speed(uint64_t bytes, uint64_t msec, char *buf, size_t size)
+{
+        char b[32];
+
+        format_bytes(msec > 0 ? bytes * 1000 / msec : 0, b, sizeof(b));
+        snprintf(buf, size, "%s/s", b);
+}
+
 static void pull_progress(const RegistryBlobProgress *blobs, size_t n, bool final, void *userdata)
 {
         Progress *p = userdata;
         struct timespec now;
-        double secs;
+        uint64_t done_all = 0, total_all = 0, msec;
+        char done[32], total[32], speed[48];
 
         clock_gettime(CLOCK_MONOTONIC, &now);
-        secs = (double)(now.tv_sec - p->start.tv_sec) + (double)(now.tv_nsec - p->start.tv_nsec) / 1e9;
+        msec = (uint64_t)(now.tv_sec - p->start.tv_sec) * 1000 +
+               (uint64_t)((now.tv_nsec - p->start.tv_nsec) / 1000000);
         if (p->lines > 0)
                 printf("\033[%zuA", p->lines);
         for (size_t i = 0; i < n; i++) {
-                char hex[DIGEST_HEX_LEN + 1], done[32], total[32], speed[32];
+                char hex[DIGEST_HEX_LEN + 1];
 
                 format_bytes(blobs[i].done_bytes, done, sizeof(done));
                 format_bytes(blobs[i].total_bytes, total, sizeof(total));
-                format_bytes(secs > 0.01 ? (uint64_t)((double)blobs[i].done_bytes / secs) : 0, speed,
-                             sizeof(speed));
-                printf("\033[2K%.12s  %10s / %-10s %s/s%s\n", digest_hex(&blobs[i].digest, hex), done, total,
-                       speed, final ? "  done" : "");
+                format_speed(blobs[i].done_bytes, blobs[i].elapsed_msec, speed, sizeof(speed));
+                printf("\033[2K%.12s  %10s / %-10s %12s%s\n", digest_hex(&blobs[i].digest, hex), done, total,
+                       speed, blobs[i].done_bytes == blobs[i].total_bytes ? "  done" : "");
+                done_all += blobs[i].done_bytes;
+                total_all += blobs[i].total_bytes;
         }
-        p->lines = n;
+        format_bytes(done_all, done, sizeof(done));
+        format_bytes(total_all, total, sizeof(total));
+        format_speed(done_all, msec, speed, sizeof(speed));
+        printf("\033[2K%-12s  %10s / %-10s %12s%s\n", "total", done, total, speed, final ? "  done" : "");
+        p->lines = n + 1;
         fflush(stdout);
 }
 
@@ -73,6 +94,7 @@ enum {
         OPT_STORAGE = 0x100,
         OPT_PLATFORM,
         OPT_TLS_VERIFY,
+        OPT_INSECURE_REGISTRY,
 };
 
 int berth_pull(int argc, char **argv)
@@ -81,6 +103,7 @@ int berth_pull(int argc, char **argv)
                 {"storage", required_argument, NULL, OPT_STORAGE},
                 {"platform", required_argument, NULL, OPT_PLATFORM},
                 {"tls-verify", required_argument, NULL, OPT_TLS_VERIFY},
+                {"insecure-registry", required_argument, NULL, OPT_INSECURE_REGISTRY},
                 {"quiet", no_argument, NULL, 'q'},
                 {"help", no_argument, NULL, 'h'},
                 {},
@@ -88,6 +111,7 @@ int berth_pull(int argc, char **argv)
         _cleanup_(image_reference_freep) ImageReference *ref = NULL;
         _cleanup_(store_freep) Store *store = NULL;
         _cleanup_free_ char *canonical = NULL;
+        _cleanup_(strv_freep) char **insecure = NULL;
         const char *storage = STORE_DEFAULT_ROOT;
         RegistryPullOptions o;
         RegistryPullResult res;
@@ -118,6 +142,18 @@ int berth_pull(int argc, char **argv)
                                 fprintf(stderr,
                                         "berth: pull: --tls-verify takes true or false, not \"%s\"\n",
                                         optarg);
+                                return 1;
+                        }
+                        break;
+                case OPT_INSECURE_REGISTRY:
+                        if (!*optarg || strpbrk(optarg, "/ \t")) {
+                                fprintf(stderr,
+                                        "berth: pull: --insecure-registry takes HOST[:PORT], not \"%s\"\n",
+                                        optarg);
+                                return 1;
+                        }
+                        if (strv_extend(&insecure, optarg) < 0) {
+                                fprintf(stderr, "berth: pull: out of memory\n");
                                 return 1;
                         }
                         break;
@@ -154,6 +190,11 @@ int berth_pull(int argc, char **argv)
                 o.progress = pull_progress;
                 o.progress_userdata = &progress;
         }
+        o.insecure_registries = insecure;
+        /* Layers are unpacked with their owners, devices and overlay whiteouts: root only.
+         * Others store the blobs, and berth run unpacks them. */
+        if (geteuid() == 0)
+                o.unpack_root = storage;
         r = registry_pull(store, ref, &o, &res, &err);
         if (r < 0)
                 return cli_fail("pull", canonical, &err, r);
@@ -162,6 +203,9 @@ int berth_pull(int argc, char **argv)
         else {
                 printf("%s: %u blobs downloaded (%" PRIu64 " bytes), %u already present\n", canonical,
                        res.blobs_fetched, res.bytes_fetched, res.blobs_present);
+                if (o.unpack_root)
+                        printf("Layers: %u unpacked while downloading, %u unpacked from the store\n",
+                               res.layers_streamed, res.layers_unpacked);
                 if (!digest_equal(&res.top, &res.manifest))
                         printf("Index: %s\n", digest_format(&res.top, d));
                 printf("Digest: %s\n", digest_format(&res.manifest, d));
