@@ -10,9 +10,7 @@ work=$(mktemp -d /tmp/berth-demo.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 # The built-in busybox image: one static binary and its applet links, in an OCI layout.
-# (umoci 0.4 ends a layer whose last entry is a regular file without the tar padding, which
-# berth refuses as truncated, as GNU tar does: an empty /tmp sorts last and avoids that.)
-mkdir -p "$work/src/bin" "$work/src/etc" "$work/src/tmp"
+mkdir -p "$work/src/bin" "$work/src/etc"
 cp /bin/busybox "$work/src/bin/busybox"
 for applet in $(/bin/busybox --list | grep -vx busybox); do
         ln -sf busybox "$work/src/bin/$applet"

@@ -17,8 +17,9 @@
 #include "digest.h"
 #include "store.h"
 
-#define IMAGE_GC_GRACE_SEC     (10 * 60)
-#define IMAGE_GC_TMP_MAX_AGE_S (60 * 60)
+#define IMAGE_GC_GRACE_SEC           (10 * 60)
+#define IMAGE_GC_TMP_MAX_AGE_S       (60 * 60)
+#define IMAGE_GC_LAYER_TMP_MAX_AGE_S (60 * 60) /* pull unpacks while it downloads: slow */
 
 typedef struct DigestSet {
         Digest *items;
@@ -49,3 +50,22 @@ int image_gc_live(Store *s, DigestSet *ret, BerthError *err);
  */
 int image_gc_remove_unreferenced(Store *s, const DigestSet *candidates, int64_t min_age_sec,
                                  uint64_t *ret_bytes, BerthError *err);
+
+/**
+ * image_gc_chain_ids() - add to @set the chain ids of the layers of the image manifest @manifest
+ * (image_layers_load()). Errors: those of image_layers_load().
+ */
+int image_gc_chain_ids(Store *s, const Digest *manifest, DigestSet *set, BerthError *err);
+
+/**
+ * image_gc_layers() - remove the unpacked layer directories under <store root>/layers (see
+ * layers.h) that no image named in @s uses (by chain id) and no container under
+ * <store root>/containers uses (its "layers" file, written by container_rootfs_create()). With
+ * @candidates, only those chain ids are considered (rmi); otherwise every directory. A directory
+ * is renamed to layers/.gc-<hex>-<pid> before it is removed, so nobody finds half of it; .gc-
+ * leftovers of an interrupted GC go too, and .tmp- directories of an unpack (layers.c) last
+ * changed more than @tmp_min_age_sec ago (0: none). A container directory without a "layers" file
+ * (made by an older berth, or being made) keeps every layer: nothing is removed then. Returns the
+ * number of directories removed.
+ */
+int image_gc_layers(Store *s, const DigestSet *candidates, int64_t tmp_min_age_sec, BerthError *err);

@@ -15,6 +15,7 @@
 
 #include "basic/fileio.h"
 #include "basic/strv.h"
+#include "layers.h"
 #include "layout.h"
 #include "reference.h"
 #include "registry.h"
@@ -891,15 +892,18 @@ int image_archive_load(Store *s, const char *archive, const char *name, LayoutLo
 
 /* What a save writes: the blobs (layers, config, manifest) and index.json. */
 typedef struct SavePlan {
-        Blob blobs[1 + 1 + 4096];
+        Blob blobs[1 + 1 + 4096]; /* the layers, the config, the manifest */
         size_t n_blobs;
         char *index_json;
+        char *full_name; /* the canonical reference */
 } SavePlan;
 
 static void save_plan_free(SavePlan **p)
 {
-        if (*p)
+        if (*p) {
                 free((*p)->index_json);
+                free((*p)->full_name);
+        }
         free(*p);
 }
 
@@ -1016,6 +1020,7 @@ static int save_plan(Store *s, const char *name, SavePlan **ret, BerthError *err
                 index, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         if (!p->index_json)
                 return -ENOMEM;
+        p->full_name = TAKE_PTR(full);
         *ret = TAKE_PTR(p);
         return 0;
 }
@@ -1170,14 +1175,16 @@ static int block_tar(const char *buf, size_t n, void *userdata, BerthError *err)
         return 0;
 }
 
-static int tar_blob(struct archive *a, Store *s, const Blob *b, const char *archive_path, BerthError *err)
+/* The store blob @b as the archive member @path. */
+static int tar_blob(struct archive *a, Store *s, const Blob *b, const char *path, const char *archive_path,
+                    BerthError *err)
 {
         _cleanup_close_ int fd = -EBADF;
-        char hex[DIGEST_HEX_LEN + 1], path[32 + DIGEST_HEX_LEN];
+        char hex[DIGEST_HEX_LEN + 1];
         bool read_failed;
         int r;
 
-        snprintf(path, sizeof(path), "blobs/sha256/%s", digest_hex(&b->digest, hex));
+        digest_hex(&b->digest, hex);
         r = store_blob_open(s, &b->digest, &fd, err);
         if (r < 0)
                 return r;
@@ -1211,8 +1218,13 @@ static int archive_write_plan(const SavePlan *p, Store *s, int fd, const char *a
 
                 for (size_t j = 0; j < i; j++)
                         dup = dup || digest_equal(&p->blobs[i].digest, &p->blobs[j].digest);
-                if (!dup)
-                        r = tar_blob(a, s, &p->blobs[i], archive_path, err);
+                if (!dup) {
+                        char hex[DIGEST_HEX_LEN + 1], path[32 + DIGEST_HEX_LEN];
+
+                        snprintf(path, sizeof(path), "blobs/sha256/%s",
+                                 digest_hex(&p->blobs[i].digest, hex));
+                        r = tar_blob(a, s, &p->blobs[i], path, archive_path, err);
+                }
         }
         if (r >= 0)
                 r = tar_bytes(a, "index.json", p->index_json, archive_path, err);
@@ -1223,7 +1235,220 @@ static int archive_write_plan(const SavePlan *p, Store *s, int fd, const char *a
         return 0;
 }
 
-int image_archive_save(Store *s, const char *name, const char *archive, BerthError *err)
+/* ---- Docker archives out ---- */
+
+/*
+ * What `docker save` and skopeo's docker-archive: write, and `docker load`, `podman load` and
+ * skopeo read: the config as <hex>.json (so the image ID, the config digest, survives), each layer
+ * uncompressed as <diff_id-hex>.tar, manifest.json [{Config, RepoTags, Layers}] and repositories
+ * {repo: {tag: top layer's chain id}}. Docker's legacy per-layer directories (<id>/layer.tar,
+ * json, VERSION) are not written: every reader since Docker 1.10 uses manifest.json.
+ */
+
+typedef struct LayerHash {
+        Hasher *hasher;
+        uint64_t bytes;
+} LayerHash;
+
+static int block_layer_hash(const char *buf, size_t n, void *userdata, BerthError *err)
+{
+        LayerHash *h = userdata;
+
+        hasher_update(h->hasher, buf, n);
+        h->bytes += n;
+        return 0;
+}
+
+/* Hand the uncompressed tar of the store layer @b (gzip, zstd or plain) to @block, a block at a time. */
+static int layer_tar_blocks(Store *s, const Blob *b, BlockFn block, void *userdata, BerthError *err)
+{
+        _cleanup_(archive_read_freep) struct archive *a = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        struct archive_entry *e;
+        char d[DIGEST_STRING_LEN + 1];
+        int r;
+
+        digest_format(&b->digest, d);
+        r = store_blob_open(s, &b->digest, &fd, err);
+        if (r < 0)
+                return r;
+        a = archive_read_new();
+        buf = malloc(COPY_BUF_BYTES);
+        if (!a || !buf)
+                return -ENOMEM;
+        /* Only the filters libarchive runs itself (zlib, libzstd), never an external program. */
+        archive_read_support_filter_gzip(a);
+        archive_read_support_filter_zstd(a);
+        archive_read_support_format_raw(a);
+        if (archive_read_open_fd(a, fd, COPY_BUF_BYTES) != ARCHIVE_OK ||
+            archive_read_next_header(a, &e) != ARCHIVE_OK)
+                return error_setx(err, -EBADMSG, "layer %s: %s", d, archive_error_string(a));
+        for (;;) {
+                la_ssize_t n = archive_read_data(a, buf, COPY_BUF_BYTES);
+                if (n == 0)
+                        return 0;
+                if (n < 0)
+                        return error_setx(err, -EBADMSG, "layer %s: %s", d, archive_error_string(a));
+                r = block(buf, (size_t)n, userdata, err);
+                if (r < 0)
+                        return r;
+        }
+}
+
+/* The uncompressed layer @b as the member @path; its digest must be @diff_id. */
+static int tar_layer(struct archive *a, Store *s, const Blob *b, const Digest *diff_id, const char *path,
+                     const char *archive_path, BerthError *err)
+{
+        _cleanup_(hasher_freep) Hasher *h = hasher_new();
+        LayerHash count = {.hasher = h};
+        char d[DIGEST_STRING_LEN + 1], want[DIGEST_STRING_LEN + 1];
+        Digest got;
+        int r;
+
+        if (!h)
+                return -ENOMEM;
+        /* Twice through the decompressor: a tar header needs the size before the data. */
+        r = layer_tar_blocks(s, b, block_layer_hash, &count, err);
+        if (r < 0)
+                return r;
+        hasher_final(h, &got);
+        if (!digest_equal(&got, diff_id))
+                return error_setx(err, -EBADMSG,
+                                  "layer %s: uncompressed digest is %s, the config's diff_id %s",
+                                  digest_format(&b->digest, d), digest_format(&got, want),
+                                  digest_format(diff_id, want));
+        r = tar_header(a, path, AE_IFREG, (int64_t)count.bytes, archive_path, err);
+        if (r >= 0)
+                r = layer_tar_blocks(s, b, block_tar, &(TarWrite){a, archive_path}, err);
+        return r;
+}
+
+/* manifest.json and repositories for @full (a canonical reference) and its config and layers. */
+static int docker_metadata(const char *full, const char *config_path, char **layer_paths, size_t n,
+                           const Digest *top_chain_id, char **ret_manifest, char **ret_repositories)
+{
+        _cleanup_(image_reference_freep) ImageReference *ref = NULL;
+        _cleanup_(json_object_putp) json_object *manifest = json_object_new_array(),
+                                                *repos = json_object_new_object();
+        _cleanup_free_ char *repo = NULL, *tagged = NULL;
+        json_object *entry = json_object_new_object(), *tags = json_object_new_array(),
+                    *layers = json_object_new_array();
+        char hex[DIGEST_HEX_LEN + 1];
+
+        if (!manifest || !repos || !entry || !tags || !layers) {
+                json_object_put(entry);
+                json_object_put(tags);
+                json_object_put(layers);
+                return -ENOMEM;
+        }
+        json_object_array_add(manifest, entry);
+        json_object_object_add(entry, "Config", json_object_new_string(config_path));
+        json_object_object_add(entry, "RepoTags", tags);
+        json_object_object_add(entry, "Layers", layers);
+        for (size_t i = 0; i < n; i++)
+                json_object_array_add(layers, json_object_new_string(layer_paths[i]));
+        if (image_reference_parse(full, &ref, NULL) < 0)
+                return -ENOMEM; /* parsed once already: only allocation can fail */
+        repo = image_reference_name(ref);
+        if (!repo)
+                return -ENOMEM;
+        /* A name by digest alone has no tag: no RepoTags, no repositories entry (as docker save). */
+        if (ref->tag) {
+                json_object *tagmap = json_object_new_object();
+                if (!tagmap || asprintf(&tagged, "%s:%s", repo, ref->tag) < 0) {
+                        json_object_put(tagmap);
+                        return -ENOMEM;
+                }
+                json_object_array_add(tags, json_object_new_string(tagged));
+                json_object_object_add(repos, repo, tagmap);
+                if (top_chain_id)
+                        json_object_object_add(tagmap, ref->tag,
+                                               json_object_new_string(digest_hex(top_chain_id, hex)));
+        }
+        *ret_manifest = strdup(json_object_to_json_string_ext(
+                manifest, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        *ret_repositories = strdup(json_object_to_json_string_ext(
+                repos, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+        if (!*ret_manifest || !*ret_repositories) {
+                free(*ret_manifest);
+                free(*ret_repositories);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static int docker_write_plan(const SavePlan *p, Store *s, int fd, const char *archive_path, BerthError *err)
+{
+        _cleanup_(archive_write_freep) struct archive *a = NULL;
+        _cleanup_(json_object_putp) json_object *config = NULL;
+        _cleanup_free_ char *manifest_json = NULL, *repositories = NULL;
+        _cleanup_(strv_freep) char **layer_paths = NULL;
+        const Blob *config_blob = &p->blobs[p->n_blobs - 2];
+        size_t n_layers = p->n_blobs - 2;
+        json_object *rootfs, *diff_ids;
+        char hex[DIGEST_HEX_LEN + 1], config_path[8 + DIGEST_HEX_LEN];
+        Digest chain = {};
+        int r;
+
+        r = store_json(s, &config_blob->digest, &config, err);
+        if (r < 0)
+                return r;
+        if (!json_object_object_get_ex(config, "rootfs", &rootfs) ||
+            !json_object_object_get_ex(rootfs, "diff_ids", &diff_ids) ||
+            json_object_get_type(diff_ids) != json_type_array ||
+            json_object_array_length(diff_ids) != n_layers)
+                return error_setx(err, -EINVAL, "image config: rootfs.diff_ids does not list the %zu layers",
+                                  n_layers);
+        a = archive_write_new();
+        if (!a)
+                return -ENOMEM;
+        if (archive_write_set_format_pax_restricted(a) != ARCHIVE_OK ||
+            archive_write_open_fd(a, fd) != ARCHIVE_OK)
+                return error_setx(err, -EIO, "\"%s\": %s", archive_path, archive_error_string(a));
+        snprintf(config_path, sizeof(config_path), "%s.json", digest_hex(&config_blob->digest, hex));
+        r = tar_blob(a, s, config_blob, config_path, archive_path, err);
+        for (size_t i = 0; r >= 0 && i < n_layers; i++) {
+                _cleanup_free_ char *path = NULL;
+                Digest diff_id;
+                bool dup = false;
+
+                r = digest_parse(json_object_get_string(json_object_array_get_idx(diff_ids, i)), &diff_id,
+                                 err);
+                if (r < 0)
+                        break;
+                r = image_chain_id_next(i ? &chain : NULL, &diff_id, &chain);
+                if (r < 0 || asprintf(&path, "%s.tar", digest_hex(&diff_id, hex)) < 0) {
+                        r = -ENOMEM;
+                        break;
+                }
+                STRV_FOREACH (q, layer_paths)
+                        dup = dup || streq(*q, path);
+                if (!dup)
+                        r = tar_layer(a, s, &p->blobs[i], &diff_id, path, archive_path, err);
+                if (r >= 0)
+                        r = strv_push(&layer_paths, TAKE_PTR(path));
+        }
+        if (r >= 0)
+                r = docker_metadata(p->full_name, config_path, layer_paths, n_layers,
+                                    n_layers ? &chain : NULL, &manifest_json, &repositories);
+        if (r >= 0)
+                r = tar_bytes(a, "manifest.json", manifest_json, archive_path, err);
+        if (r >= 0)
+                r = tar_bytes(a, "repositories", repositories, archive_path, err);
+        if (r < 0)
+                return r;
+        if (archive_write_close(a) != ARCHIVE_OK)
+                return error_setx(err, -EIO, "\"%s\": %s", archive_path, archive_error_string(a));
+        return 0;
+}
+
+typedef int (*ArchiveWriteFn)(const SavePlan *p, Store *s, int fd, const char *archive_path,
+                              BerthError *err);
+
+/* Write the archive with @write to a temporary file beside @archive, then rename it into place. */
+static int archive_save(Store *s, const char *name, const char *archive, ArchiveWriteFn write_fn,
+                        BerthError *err)
 {
         _cleanup_(save_plan_free) SavePlan *p = NULL;
         _cleanup_free_ char *tmp = NULL;
@@ -1238,7 +1463,7 @@ int image_archive_save(Store *s, const char *name, const char *archive, BerthErr
         fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0)
                 return error_set(err, negative_errno(), "create \"%s\"", tmp);
-        r = archive_write_plan(p, s, fd, archive, err);
+        r = write_fn(p, s, fd, archive, err);
         if (r >= 0 && fsync(fd) < 0)
                 r = error_set(err, negative_errno(), "write \"%s\"", tmp);
         if (r >= 0 && rename(tmp, archive) < 0)
@@ -1246,4 +1471,14 @@ int image_archive_save(Store *s, const char *name, const char *archive, BerthErr
         if (r < 0)
                 (void)unlink(tmp);
         return r;
+}
+
+int image_archive_save(Store *s, const char *name, const char *archive, BerthError *err)
+{
+        return archive_save(s, name, archive, archive_write_plan, err);
+}
+
+int image_docker_archive_save(Store *s, const char *name, const char *archive, BerthError *err)
+{
+        return archive_save(s, name, archive, docker_write_plan, err);
 }

@@ -75,3 +75,11 @@ int image_layout_save(Store *s, const char *name, const char *dir, BerthError *e
  * temporary file beside it and renamed into place.
  */
 int image_archive_save(Store *s, const char *name, const char *archive, BerthError *err);
+
+/**
+ * image_docker_archive_save() - the image @name as a Docker archive (`docker save`'s format, what
+ * `docker load`, `podman load` and skopeo's docker-archive: read) at @archive: the config as
+ * <hex>.json, each layer uncompressed as <diff_id-hex>.tar (checked against the config's diff_id,
+ * -EBADMSG otherwise), manifest.json and repositories; written beside @archive and renamed.
+ */
+int image_docker_archive_save(Store *s, const char *name, const char *archive, BerthError *err);

@@ -50,12 +50,8 @@ static int overlay_mount(const char *cdir, const char *rootfs, const ImageLayers
         return 0;
 }
 
-static int copy_layers(Store *s, const char *rootfs, const ImageLayers *l, BerthError *err)
+int image_rootfs_unpack(Store *s, const ImageLayers *l, int dfd, BerthError *err)
 {
-        _cleanup_close_ int dfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-        if (dfd < 0)
-                return error_set(err, negative_errno(), "open %s", rootfs);
         for (size_t i = 0; i < l->n_layers; i++) {
                 _cleanup_close_ int fd = -EBADF;
                 LayerUnpackOptions o = {
@@ -72,8 +68,47 @@ static int copy_layers(Store *s, const char *rootfs, const ImageLayers *l, Berth
                         r = layer_unpack(fd, dfd, &o, &res, err);
                 if (r < 0)
                         return r;
+                if (!digest_equal(&res.diff_id, &l->layers[i].diff_id)) {
+                        char hex[DIGEST_HEX_LEN + 1], got[DIGEST_STRING_LEN + 1],
+                                want[DIGEST_STRING_LEN + 1];
+
+                        return error_setx(err, -EBADMSG, "layer %s: diff_id is %s, the image config says %s",
+                                          digest_hex(&l->layers[i].blob, hex),
+                                          digest_format(&res.diff_id, got),
+                                          digest_format(&l->layers[i].diff_id, want));
+                }
         }
         return 0;
+}
+
+static int copy_layers(Store *s, const char *rootfs, const ImageLayers *l, BerthError *err)
+{
+        _cleanup_close_ int dfd = open(rootfs, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+        if (dfd < 0)
+                return error_set(err, negative_errno(), "open %s", rootfs);
+        return image_rootfs_unpack(s, l, dfd, err);
+}
+
+/* containers/<id>/layers: the chain ids the rootfs is made of, one a line, bottom first, so that
+ * the layer GC (image_gc_layers()) keeps them while the container exists. */
+static int write_layers_file(const char *cdir, const ImageLayers *l, BerthError *err)
+{
+        _cleanup_free_ char *text = NULL;
+        char hex[DIGEST_HEX_LEN + 1];
+        size_t len = 0;
+
+        text = malloc(l->n_layers * (DIGEST_HEX_LEN + 1) + 1);
+        if (!text)
+                return -ENOMEM;
+        for (size_t i = 0; i < l->n_layers; i++) {
+                memcpy(text + len, digest_hex(&l->layers[i].chain_id, hex), DIGEST_HEX_LEN);
+                len += DIGEST_HEX_LEN;
+                text[len++] = '\n';
+        }
+        _cleanup_close_ int dfd = open(cdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int r = dfd < 0 ? negative_errno() : write_file_atomic_at(dfd, "layers", text, len, 0644, 0);
+        return r < 0 ? error_set(err, r, "write %s/layers", cdir) : 0;
 }
 
 static int container_dir(const char *storage_root, const char *id, char **ret)
@@ -110,6 +145,9 @@ int container_rootfs_create(Store *s, const char *storage_root, const char *id, 
                 r = error_set(err, negative_errno(), "mkdir in %s", cdir);
                 goto fail;
         }
+        r = write_layers_file(cdir, l, err);
+        if (r < 0)
+                goto fail;
         /* No layers (a scratch image) or no overlay wanted: the copy path, an empty or flat tree. */
         r = l->n_layers > 0 && !(flags & CONTAINER_ROOTFS_NO_OVERLAY) ? overlay_mount(cdir, rootfs, l, &oerr)
                                                                       : -EOPNOTSUPP;

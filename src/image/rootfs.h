@@ -7,6 +7,8 @@
  *   containers/<id>/upper/    the container's changes (overlayfs upper dir)
  *   containers/<id>/work/     overlayfs's work dir
  *   containers/<id>/rootfs/   overlayfs with lowerdir = the image's chain-id dirs, top first
+ *   containers/<id>/layers    those chain ids (hex), one a line, bottom first: the layer GC
+ *                             (image_gc_layers()) keeps them while the directory exists
  *
  * The overlay is mounted with mount(2) and a "lowerdir=A:B:...,upperdir=,workdir=" option
  * string, which the kernel limits to one page (4096 bytes): with 70-byte chain-id paths that is
@@ -41,6 +43,14 @@ typedef enum ContainerRootfsFlags {
 int container_rootfs_create(Store *s, const char *storage_root, const char *id, const ImageLayers *l,
                             ContainerRootfsFlags flags, char **ret_rootfs, ContainerRootfsKind *ret_kind,
                             BerthError *err);
+
+/**
+ * image_rootfs_unpack() - unpack every layer of @l (image_layers_load(); no dirs needed) from @s
+ * into the directory @dirfd, bottom first, whiteouts applied: the image's flattened rootfs. As
+ * root, owners, device nodes and trusted.* xattrs are kept. Each layer's diff_id must be the
+ * config's (-EBADMSG otherwise). On failure the partial tree is left for the caller to remove.
+ */
+int image_rootfs_unpack(Store *s, const ImageLayers *l, int dirfd, BerthError *err);
 
 /**
  * container_rootfs_unmount() - unmount containers/@id/rootfs when it is a mount point (not an

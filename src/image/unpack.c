@@ -15,6 +15,7 @@
 #include "basic/chase.h"
 #include "basic/fileio.h"
 #include "basic/macro.h"
+#include "basic/strv.h"
 #include "unpack.h"
 
 /*
@@ -312,6 +313,24 @@ static int pathset_add_with_parents(PathSet *s, const char *p)
         return 0;
 }
 
+/* Adds @p alone: 1 when added, 0 when already there. */
+static int pathset_add(PathSet *s, const char *p)
+{
+        if ((s->n + 1) * 2 > s->cap) {
+                int r = pathset_grow(s);
+                if (r < 0)
+                        return r;
+        }
+        char **slot = pathset_slot(s, p, strlen(p));
+        if (*slot)
+                return 0;
+        *slot = strdup(p);
+        if (!*slot)
+                return -ENOMEM;
+        s->n++;
+        return 1;
+}
+
 static void pathset_done(PathSet *s)
 {
         for (size_t i = 0; i < s->cap; i++)
@@ -331,9 +350,11 @@ typedef struct Unpacker {
         struct archive *a;
         Source *src;
         PathSet created;
+        PathSet dated; /* directories in dir_times */
         DirTime *dir_times;
         size_t n_dir_times, cap_dir_times;
         uint64_t devices_skipped;
+        bool ended_after_data; /* the stream ended after the last file's data, in its padding */
         BerthError *err;
 } Unpacker;
 
@@ -392,14 +413,98 @@ static const char *path_split(char *path, const char **ret_base)
         return path;
 }
 
+static int dir_times_push(Unpacker *u, const char *key, const struct timespec ts[2]);
+static int pathset_add(PathSet *s, const char *p);
+
+/* The missing directory @path, just made, gets what the top-most lower layer that has it gave it. A
+ * lower with something else there (a file, a whiteout, a symlink) hides what is below: nothing to
+ * copy then. */
+static int dir_copy_from_lower(Unpacker *u, const char *path)
+{
+        for (size_t i = 0; i < u->o.n_lower_fds; i++) {
+                _cleanup_close_ int lfd = -EBADF, dfd = -EBADF;
+                _cleanup_free_ char *names = NULL;
+                struct stat st;
+                ssize_t len;
+                int r;
+
+                lfd = chase_in_root(u->o.lower_fds[i], path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+                if (lfd == -ENOENT)
+                        continue;
+                if (lfd < 0 || fstat(lfd, &st) < 0)
+                        return 0;
+                dfd = chase_in_root(u->root_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+                if (dfd < 0)
+                        return dfd;
+                /* Owners as they are: the lower was unpacked with the same shift. */
+                if (u->o.privileged && fchown(dfd, st.st_uid, st.st_gid) < 0)
+                        return negative_errno();
+                if (fchmod(dfd, st.st_mode & 07777) < 0)
+                        return negative_errno();
+                len = flistxattr(lfd, NULL, 0);
+                if (len > 0) {
+                        names = malloc((size_t)len);
+                        if (!names)
+                                return -ENOMEM;
+                        len = flistxattr(lfd, names, (size_t)len);
+                }
+                for (const char *n = names; len > 0 && n < names + len; n += strlen(n) + 1) {
+                        _cleanup_free_ char *value = NULL;
+                        ssize_t k;
+
+                        if (strncmp(n, "trusted.overlay.", 16) == 0 ||
+                            (strncmp(n, "trusted.", 8) == 0 && !u->o.privileged))
+                                continue;
+                        k = fgetxattr(lfd, n, NULL, 0);
+                        if (k < 0)
+                                continue;
+                        value = malloc((size_t)k + 1);
+                        if (!value)
+                                return -ENOMEM;
+                        k = fgetxattr(lfd, n, value, (size_t)k);
+                        if (k >= 0 && fsetxattr(dfd, n, value, (size_t)k, 0) < 0)
+                                return negative_errno();
+                }
+                r = pathset_add(&u->dated, path);
+                if (r > 0)
+                        r = dir_times_push(u, path, (const struct timespec[2]){st.st_atim, st.st_mtim});
+                return r < 0 ? r : 0;
+        }
+        return 0;
+}
+
 /* The parent directory, resolved in the root now (never cached), created when missing. */
 static int open_parent(Unpacker *u, const char *dir, bool create)
 {
         int fd = chase_in_root(u->root_fd, dir, O_PATH | O_DIRECTORY);
         if (fd == -ENOENT && create) {
+                _cleanup_(strv_freep) char **missing = NULL; /* deepest first */
+                _cleanup_free_ char *p = NULL;
+                int r;
+
+                if (u->o.n_lower_fds > 0 && !(p = strdup(dir)))
+                        return -ENOMEM;
+                while (p) {
+                        _cleanup_close_ int e = chase_in_root(u->root_fd, p, O_PATH | O_DIRECTORY);
+                        char *slash = strrchr(p, '/');
+
+                        if (e != -ENOENT)
+                                break;
+                        r = strv_extend(&missing, p);
+                        if (r < 0)
+                                return r;
+                        if (!slash)
+                                break;
+                        *slash = '\0';
+                }
                 _cleanup_close_ int made = chase_in_root_create(u->root_fd, dir, CHASE_CREATE_DIR);
                 if (made < 0)
                         return made;
+                for (size_t n = strv_length(missing); n > 0; n--) {
+                        r = dir_copy_from_lower(u, missing[n - 1]);
+                        if (r < 0)
+                                return r;
+                }
                 fd = chase_in_root(u->root_fd, dir, O_PATH | O_DIRECTORY);
         }
         return fd;
@@ -457,7 +562,8 @@ static int apply_meta_fd(Unpacker *u, struct archive_entry *e, int fd, const cha
         return 0;
 }
 
-static int defer_dir_times(Unpacker *u, struct archive_entry *e, const char *path)
+/* @key is a normalised path, "." for the root. */
+static int dir_times_push(Unpacker *u, const char *key, const struct timespec ts[2])
 {
         if (u->n_dir_times == u->cap_dir_times) {
                 size_t cap = u->cap_dir_times ? u->cap_dir_times * 2 : 256;
@@ -468,15 +574,76 @@ static int defer_dir_times(Unpacker *u, struct archive_entry *e, const char *pat
                 u->cap_dir_times = cap;
         }
         DirTime *d = &u->dir_times[u->n_dir_times];
-        d->path = strdup(*path ? path : ".");
+        d->path = strdup(key);
         if (!d->path)
                 return -ENOMEM;
         d->depth = 0;
-        for (const char *p = path; *p; p++)
+        for (const char *p = key; *p; p++)
                 d->depth += *p == '/';
-        entry_times(e, d->ts);
+        d->ts[0] = ts[0];
+        d->ts[1] = ts[1];
         u->n_dir_times++;
         return 0;
+}
+
+/* The directory entry @e at @path gets its times once the layer is written. */
+static int defer_dir_times(Unpacker *u, struct archive_entry *e, const char *path)
+{
+        const char *key = *path ? path : ".";
+        struct timespec ts[2];
+        int r;
+
+        entry_times(e, ts);
+        r = pathset_add(&u->dated, key);
+        if (r < 0)
+                return r;
+        if (r > 0)
+                return dir_times_push(u, key, ts);
+        /* Remembered before (a child came first) or named twice: the entry's times win. Rare, so a
+         * linear search. */
+        for (size_t i = 0; i < u->n_dir_times; i++)
+                if (streq(u->dir_times[i].path, key)) {
+                        u->dir_times[i].ts[0] = ts[0];
+                        u->dir_times[i].ts[1] = ts[1];
+                }
+        return 0;
+}
+
+/*
+ * A directory that this layer changes (an entry created or replaced in it, a whiteout or an opaque
+ * marker applied to it) but has no entry for keeps the times it had, as umoci and GNU tar leave
+ * them: remember them before the change and restore them with the entries' directory times. When
+ * @dirpath does not exist yet, the entry's parents are about to be made in its nearest existing
+ * ancestor, which is the one that changes. Errors resolving the path are the caller's to report.
+ */
+static int remember_dir_times(Unpacker *u, const char *dirpath)
+{
+        _cleanup_free_ char *parent = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        const char *key = *dirpath && !streq(dirpath, ".") ? dirpath : ".";
+        struct stat st;
+        int r;
+
+        if (pathset_contains(&u->dated, key))
+                return 0;
+        fd = chase_in_root(u->root_fd, key, O_PATH | O_DIRECTORY);
+        if (fd == -ENOENT && !streq(key, ".")) {
+                parent = strdup(key);
+                if (!parent)
+                        return -ENOMEM;
+                char *slash = strrchr(parent, '/');
+                if (slash)
+                        *slash = '\0';
+                else
+                        parent[0] = '\0';
+                return remember_dir_times(u, parent);
+        }
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return 0;
+        r = pathset_add(&u->dated, key);
+        if (r <= 0)
+                return r;
+        return dir_times_push(u, key, (const struct timespec[2]){st.st_atim, st.st_mtim});
 }
 
 static int write_data(Unpacker *u, int fd, struct archive_entry *e, const char *raw)
@@ -490,6 +657,15 @@ static int write_data(Unpacker *u, int fd, struct archive_entry *e, const char *
                 int r = archive_read_data_block(u->a, &buf, &size, &offset);
                 if (r == ARCHIVE_EOF)
                         break;
+                /* Every byte of the file arrived and the stream ended where its padding to a
+                 * 512-byte block (and the end-of-archive blocks) should follow: the end of the
+                 * archive, as Go's archive/tar reads it (umoci 0.4 writes such layers; podman,
+                 * containerd and skopeo read them). Data cut short is still refused. */
+                if (r < ARCHIVE_WARN && !u->src->error && u->src->in_eof && archive_entry_size_is_set(e) &&
+                    end == (uint64_t)archive_entry_size(e)) {
+                        u->ended_after_data = true;
+                        break;
+                }
                 if (r < ARCHIVE_WARN) {
                         int code = u->src->error ? u->src->error : -EBADMSG;
                         return error_setx(u->err, code, "entry \"%s\": %s", raw, archive_error_string(u->a));
@@ -518,7 +694,11 @@ static int opaque_prune(Unpacker *u, int dfd, const char *dirpath, const char *r
         _cleanup_(closedirp) DIR *d = NULL;
         _cleanup_free_ char **names = NULL;
         size_t n = 0, cap = 0;
-        int r = 0;
+        int r;
+
+        r = remember_dir_times(u, dirpath);
+        if (r < 0)
+                return error_set(u->err, r, "entry \"%s\"", raw);
 
         int fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
@@ -575,6 +755,9 @@ static int unpack_whiteout_overlay(Unpacker *u, const char *dir, const char *nam
         _cleanup_close_ int pfd = -EBADF;
         int r;
 
+        r = remember_dir_times(u, dir);
+        if (r < 0)
+                return error_set(u->err, r, "entry \"%s\"", raw);
         pfd = open_parent(u, dir, true);
         if (pfd < 0)
                 return error_set(u->err, pfd, "entry \"%s\": open parent directory", raw);
@@ -622,6 +805,9 @@ static int unpack_whiteout(Unpacker *u, const char *dir, const char *dirpath, co
                 return 0;
         if (pfd < 0)
                 return error_set(u->err, pfd, "entry \"%s\": open directory", raw);
+        r = remember_dir_times(u, dir);
+        if (r < 0)
+                return error_set(u->err, r, "entry \"%s\"", raw);
         r = rm_rf_at(pfd, name);
         if (r < 0)
                 return error_set(u->err, r, "entry \"%s\": remove \"%s\"", raw, name);
@@ -758,6 +944,9 @@ static int unpack_entry(Unpacker *u, struct archive_entry *e)
                 u->devices_skipped++;
                 return 0;
         }
+        r = remember_dir_times(u, dir);
+        if (r < 0)
+                return error_set(u->err, r, "entry \"%s\"", raw);
         pfd = open_parent(u, dir, true);
         if (pfd < 0)
                 return error_set(u->err, pfd, "entry \"%s\": open parent directory", raw);
@@ -883,6 +1072,8 @@ static int unpack_all(Unpacker *u)
                 r = unpack_entry(u, e);
                 if (r < 0)
                         return r;
+                if (u->ended_after_data)
+                        break;
         }
         return apply_dir_times(u);
 }
@@ -946,6 +1137,7 @@ out:
                 free(u.dir_times[i].path);
         free(u.dir_times);
         pathset_done(&u.created);
+        pathset_done(&u.dated);
         source_done(&src);
         return r;
 }

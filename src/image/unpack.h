@@ -50,6 +50,14 @@ typedef struct LayerUnpackOptions {
         bool privileged;                 /* owners, device nodes, trusted.* xattrs */
         uid_t uid_shift;                 /* added to every owner (user namespaces) */
         gid_t gid_shift;
+        /* With LAYER_WHITEOUTS_OVERLAY: the unpacked layers below this one, top first (directory
+         * fds the caller owns). A directory an entry needs but the layer has no entry for is made
+         * as the top-most lower that has it made it: mode, owner, xattrs (trusted.overlay.* aside)
+         * and times, as containerd does. Otherwise it would be 0755 root:root with the time of the
+         * unpack, and overlayfs, which shows the upper-most directory's attributes, would turn a
+         * lower /tmp (1777) into 0755. */
+        const int *lower_fds;
+        size_t n_lower_fds;
 } LayerUnpackOptions;
 
 typedef struct LayerUnpackResult {

@@ -358,3 +358,68 @@ def test_save_unknown_image(tmp):
         skip_or_fail("%s is not built" % BERTH)
     r = berth("image", "save", "--storage", os.path.join(tmp, "s"), "--dir", os.path.join(tmp, "o"), "nope", check=False)
     assert r.returncode == 1 and "not in the store" in r.stderr
+
+
+def test_save_docker_archive(layout, tmp):
+    storage = os.path.join(tmp, "store")
+    load_v1(layout, tmp, storage)
+    digest, manifest = layout_manifest(layout, "v1")
+    config_digest = manifest["config"]["digest"]
+    with open(os.path.join(layout, "blobs", "sha256", config_digest.split(":")[1])) as f:
+        diff_ids = json.load(f)["rootfs"]["diff_ids"]
+    tar = os.path.join(tmp, "docker.tar")
+    berth("image", "save", "--storage", storage, "--format", "docker-archive", "-o", tar, "busybox:v1")
+    with tarfile.open(tar) as t:
+        names = set(t.getnames())
+        entries = json.load(t.extractfile("manifest.json"))
+        repositories = json.load(t.extractfile("repositories"))
+        layer = t.extractfile(diff_ids[0].split(":")[1] + ".tar").read()
+    hexes = [d.split(":")[1] for d in diff_ids]
+    assert names == {"manifest.json", "repositories", config_digest.split(":")[1] + ".json"} | {
+        h + ".tar" for h in hexes
+    }
+    assert entries == [
+        {
+            "Config": config_digest.split(":")[1] + ".json",
+            "RepoTags": ["docker.io/library/busybox:v1"],
+            "Layers": [h + ".tar" for h in hexes],
+        }
+    ]
+    assert list(repositories) == ["docker.io/library/busybox"] and list(repositories["docker.io/library/busybox"]) == ["v1"]
+    # Layers are stored gzip-compressed; the archive holds the uncompressed tar of each diff_id.
+    assert hashlib.sha256(layer).hexdigest() == hexes[0]
+
+    # skopeo reads it: the same config (image ID) and diff_ids, and copies it to an OCI layout.
+    info = json.loads(run(["skopeo", "inspect", "docker-archive:%s" % tar]).stdout)
+    assert info["Layers"] == diff_ids
+    raw = json.loads(run(["skopeo", "inspect", "--config", "--raw", "docker-archive:%s" % tar]).stdout)
+    assert raw["rootfs"]["diff_ids"] == diff_ids
+    oci = os.path.join(tmp, "oci")
+    run(["skopeo", "copy", "--quiet", "docker-archive:%s" % tar, "oci:%s:copied" % oci])
+    umoci_unpack("%s:copied" % oci, os.path.join(tmp, "bundle"))
+    assert os.path.isfile(os.path.join(tmp, "bundle", "rootfs", "bin", "busybox"))
+
+    # podman loads it too, with the same image ID (optional: podman is not a test dependency).
+    if shutil.which("podman"):
+        pod = ["podman", "--root", os.path.join(tmp, "podman"), "--runroot", os.path.join(tmp, "podman-run"),
+               "--storage-driver", "vfs"]
+        run(pod + ["load", "-i", tar])
+        images = run(pod + ["images", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}", "--no-trunc"]).stdout
+        assert images.split() == [config_digest, "docker.io/library/busybox:v1"]
+
+    # berth loads it back under its RepoTag with the same image ID (config digest).
+    storage2 = os.path.join(tmp, "store2")
+    berth("image", "load", "--storage", storage2, "-i", tar)
+    info2 = json.loads(berth("image", "inspect", "--storage", storage2, "busybox:v1").stdout)
+    assert info2["ConfigDigest"] == config_digest
+    assert [l["Digest"] for l in info2["Layers"]] == diff_ids
+
+
+def test_save_docker_archive_bad_options(layout, tmp):
+    storage = os.path.join(tmp, "store")
+    load_v1(layout, tmp, storage)
+    r = berth("image", "save", "--storage", storage, "--format", "docker-archive", "--dir", os.path.join(tmp, "d"), "busybox:v1", check=False)
+    assert r.returncode == 1 and "-o FILE.tar" in r.stderr
+    r = berth("image", "save", "--storage", storage, "--format", "tgz", "-o", os.path.join(tmp, "x.tar"), "busybox:v1", check=False)
+    assert r.returncode == 1 and "unknown format" in r.stderr
+    assert not os.path.exists(os.path.join(tmp, "d")) and not os.path.exists(os.path.join(tmp, "x.tar"))

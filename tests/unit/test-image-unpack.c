@@ -812,6 +812,164 @@ static void sha256(const Buf *b, Digest *ret)
         SHA256(b->data, b->len, ret->bytes);
 }
 
+/*
+ * A tar whose last member is a regular file may end right after that file's data, without its
+ * padding to 512 bytes and without the end-of-archive blocks (umoci 0.4's insert writes such
+ * layers): Go's archive/tar reads it as complete, and so does berth. A cut inside the data, on a
+ * block boundary or not, or inside a header, is still refused.
+ */
+static void test_missing_padding_and_end_blocks(void **state)
+{
+        Fixture *f = *state;
+        enum { SIZE = 1000, PAD = 512 - SIZE % 512 };
+        static uint8_t data[SIZE];
+        Tar t;
+
+        for (size_t i = 0; i < SIZE; i++)
+                data[i] = (uint8_t)(i * 31u + 7u);
+        tar_begin(&t, FILTER_NONE);
+        tar_file(&t, "first", "one\n");
+        tar_put(&t, entry_new("last", AE_IFREG, 0640), data, SIZE);
+        tar_end(&t);
+        /* first: header + 1 block; last: header + data + padding; then two zero blocks. */
+        size_t data_end = t.buf.len - 1024 - PAD;
+        assert_int_equal(data_end, 3 * 512 + SIZE);
+
+        struct {
+                size_t len;
+                int expect;
+        } cases[] = {
+                {data_end, 0},                    /* no padding, no end blocks */
+                {data_end + PAD / 2, 0},          /* part of the padding */
+                {data_end + PAD, 0},              /* padding, no end blocks */
+                {data_end + PAD + 512, 0},        /* one of the two end blocks */
+                {data_end - 1, -EBADMSG},         /* one byte of data missing */
+                {3 * 512 + 512, -EBADMSG},        /* cut inside the data on a block boundary */
+                {2 * 512 + 100, -EBADMSG},        /* cut inside the last member's header */
+                {data_end + PAD + 100, -EBADMSG}, /* a partial end block, as Go refuses it too */
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                BerthError err = {};
+                LayerUnpackResult res = {};
+                Buf cut = {.data = t.buf.data, .len = cases[i].len};
+                Digest want;
+
+                print_message("# cut at %zu\n", cases[i].len);
+                assert_int_equal(rm_rf_at(AT_FDCWD, f->root), 0);
+                assert_int_equal(mkdir(f->root, 0755), 0);
+                close(f->root_fd);
+                f->root_fd = open(f->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                assert_true(f->root_fd >= 0);
+                int r = unpack_buf(f, &cut, NULL, &res, &err);
+                assert_int_equal(r, cases[i].expect);
+                if (r < 0)
+                        continue;
+                uint8_t got[SIZE + 1];
+                int fd = openat(f->root_fd, "last", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                assert_true(fd >= 0);
+                assert_int_equal(read(fd, got, sizeof(got)), SIZE);
+                close(fd);
+                assert_memory_equal(got, data, SIZE);
+                /* The digests are of the bytes as given: nothing is made up. */
+                sha256(&cut, &want);
+                assert_true(digest_equal(&res.diff_id, &want));
+                assert_int_equal(res.uncompressed_bytes, cases[i].len);
+                assert_int_equal(res.entries, 2);
+        }
+        free(t.buf.data);
+}
+
+/* In a per-layer (overlay) dir, a parent the layer has no entry for is made as the top-most lower
+ * layer that has it made it, so overlayfs does not show a lower /tmp (1777) as 0755. */
+static void test_overlay_parent_from_lower(void **state)
+{
+        Fixture *f = *state;
+        BerthError err = {};
+        char lower[128], upper[128], buf[16];
+        struct timespec ts[2] = {{1200000000, 0}, {1200000000, 0}};
+        struct stat st;
+        Tar t;
+
+        require_root();
+        /* Two lowers, top first: the upper one has scratch/ 1777 with xattrs; the bottom one a
+         * different scratch/ that must not be used, and private/ 0700 owned by 1234:5678. */
+        snprintf(upper, sizeof(upper), "%s/lower-top", f->parent);
+        snprintf(lower, sizeof(lower), "%s/lower-bottom", f->parent);
+        assert_int_equal(mkdir(upper, 0755), 0);
+        assert_int_equal(mkdir(lower, 0755), 0);
+        int top = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+            bottom = open(lower, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(top >= 0 && bottom >= 0);
+        assert_int_equal(mkdirat(top, "scratch", 0700), 0);
+        assert_int_equal(fchmodat(top, "scratch", 01777, 0), 0);
+        int sfd = openat(top, "scratch", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_int_equal(fsetxattr(sfd, "user.kept", "v", 1, 0), 0);
+        assert_int_equal(fsetxattr(sfd, "trusted.overlay.opaque", "y", 1, 0), 0);
+        assert_int_equal(futimens(sfd, ts), 0);
+        close(sfd);
+        assert_int_equal(mkdirat(bottom, "scratch", 0711), 0);
+        assert_int_equal(mkdirat(bottom, "private", 0700), 0);
+        assert_int_equal(fchownat(bottom, "private", 1234, 5678, 0), 0);
+        int lowers[] = {top, bottom};
+        LayerUnpackOptions o = {
+                .privileged = true,
+                .whiteouts = LAYER_WHITEOUTS_OVERLAY,
+                .lower_fds = lowers,
+                .n_lower_fds = 2,
+        };
+
+        tar_begin(&t, FILTER_NONE);
+        tar_file(&t, "scratch/x", "x");
+        tar_file(&t, "private/deeper/y", "y"); /* private/deeper: in no lower, 0755 */
+        tar_file(&t, "fresh/z", "z");
+        assert_int_equal(unpack_tar(f, &t, &o, &err), 0);
+        close(top);
+        close(bottom);
+
+        assert_int_equal(fstatat(f->root_fd, "scratch", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(st.st_mode & 07777, 01777);
+        assert_int_equal(st.st_mtim.tv_sec, 1200000000);
+        int rfd = openat(f->root_fd, "scratch", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_int_equal(fgetxattr(rfd, "user.kept", buf, sizeof(buf)), 1);
+        assert_true(fgetxattr(rfd, "trusted.overlay.opaque", buf, sizeof(buf)) < 0); /* never copied */
+        close(rfd);
+        assert_int_equal(fstatat(f->root_fd, "private", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(st.st_mode & 07777, 0700);
+        assert_int_equal(st.st_uid, 1234);
+        assert_int_equal(st.st_gid, 5678);
+        assert_int_equal(fstatat(f->root_fd, "private/deeper", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(st.st_mode & 07777, 0755);
+        assert_int_equal(st.st_uid, 0);
+        assert_int_equal(fstatat(f->root_fd, "fresh", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(st.st_mode & 07777, 0755);
+}
+
+/* A directory a later layer changes without an entry for it keeps the lower layer's times. */
+static void test_lower_dir_times_kept(void **state)
+{
+        Fixture *f = *state;
+        BerthError err = {};
+        struct stat st;
+        Tar t;
+
+        tar_begin(&t, FILTER_NONE);
+        tar_dir(&t, "d");
+        tar_file(&t, "d/gone", "x");
+        tar_dir(&t, "e");
+        assert_int_equal(unpack_tar(f, &t, NULL, &err), 0);
+        tar_begin(&t, FILTER_NONE);
+        tar_file(&t, "d/new", "y");
+        tar_file(&t, "d/.wh.gone", "");
+        tar_file(&t, "e/deeper/file", "z"); /* e/deeper: made by this layer, no entry */
+        assert_int_equal(unpack_tar(f, &t, NULL, &err), 0);
+        assert_int_equal(fstatat(f->root_fd, "d", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(st.st_mtim.tv_sec, 1000000000);
+        assert_int_equal(fstatat(f->root_fd, "e", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(st.st_mtim.tv_sec, 1000000000);
+        assert_false(exists_in_root(f, "d/gone"));
+        assert_true(exists_in_root(f, "d/new"));
+}
+
 static void build_sample(Tar *t, Filter filter)
 {
         static uint8_t data[300000];
@@ -906,6 +1064,9 @@ int main(void)
                 T(test_gzip_bomb),
                 T(test_truncated),
                 T(test_digests),
+                T(test_missing_padding_and_end_blocks),
+                T(test_lower_dir_times_kept),
+                T(test_overlay_parent_from_lower),
                 cmocka_unit_test(test_media_types),
         };
 

@@ -2,21 +2,27 @@
 /* berth image load|save|inspect|prune and berth rmi. */
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "basic/error.h"
+#include "basic/fileio.h"
 #include "basic/strv.h"
 #include "common.h"
 #include "image.h"
 #include "pull.h"
 #include "image/gc.h"
+#include "image/layers.h"
 #include "image/layout.h"
 #include "image/reference.h"
+#include "image/rootfs.h"
 #include "image/store.h"
 
 #define INSPECT_JSON_MAX (16U << 20)
@@ -27,6 +33,7 @@ enum {
         OPT_STORAGE = 0x100,
         OPT_DIR,
         OPT_NAME,
+        OPT_FORMAT,
 };
 
 /* ---- load ---- */
@@ -101,9 +108,12 @@ static int image_load(int argc, char **argv)
 
 static void save_usage(FILE *f)
 {
-        fprintf(f, "Usage: berth image save [--storage DIR] (-o FILE.tar | --dir DIR) REF\n\n"
+        fprintf(f, "Usage: berth image save [--storage DIR] [--format oci|docker-archive] (-o FILE.tar | "
+                   "--dir DIR) REF\n\n"
                    "Write an image as an OCI image layout: a new directory, or an uncompressed tar of one.\n"
-                   "skopeo (oci:DIR:TAG, oci-archive:FILE.tar:TAG) and umoci (DIR:TAG) read it.\n");
+                   "skopeo (oci:DIR:TAG, oci-archive:FILE.tar:TAG) and umoci (DIR:TAG) read it.\n"
+                   "--format docker-archive writes what 'docker save' does (with -o only): 'docker load',\n"
+                   "'podman load' and skopeo (docker-archive:FILE.tar) read it.\n");
 }
 
 static int image_save(int argc, char **argv)
@@ -112,11 +122,12 @@ static int image_save(int argc, char **argv)
                 {"storage", required_argument, NULL, OPT_STORAGE},
                 {"output", required_argument, NULL, 'o'},
                 {"dir", required_argument, NULL, OPT_DIR},
+                {"format", required_argument, NULL, OPT_FORMAT},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
         _cleanup_(store_freep) Store *store = NULL;
-        const char *storage = STORE_DEFAULT_ROOT, *output = NULL, *dir = NULL;
+        const char *storage = STORE_DEFAULT_ROOT, *output = NULL, *dir = NULL, *format = "oci";
         BerthError err = {};
         int c, r;
 
@@ -125,6 +136,9 @@ static int image_save(int argc, char **argv)
                 switch (c) {
                 case OPT_STORAGE:
                         storage = optarg;
+                        break;
+                case OPT_FORMAT:
+                        format = optarg;
                         break;
                 case 'o':
                         output = optarg;
@@ -145,10 +159,21 @@ static int image_save(int argc, char **argv)
                         optind + 1 != argc ? "expected one REF" : "give one of -o FILE.tar and --dir DIR");
                 return 1;
         }
+        bool docker = streq(format, "docker-archive");
+        if (!docker && !streq(format, "oci")) {
+                fprintf(stderr, "berth: image save: unknown format \"%s\" (oci, docker-archive)\n", format);
+                return 1;
+        }
+        if (docker && dir) {
+                fprintf(stderr,
+                        "berth: image save: --format docker-archive writes a tar: use -o FILE.tar\n");
+                return 1;
+        }
         r = store_open(storage, &store, &err);
         if (r >= 0)
-                r = output ? image_archive_save(store, argv[optind], output, &err)
-                           : image_layout_save(store, argv[optind], dir, &err);
+                r = docker   ? image_docker_archive_save(store, argv[optind], output, &err)
+                    : output ? image_archive_save(store, argv[optind], output, &err)
+                             : image_layout_save(store, argv[optind], dir, &err);
         if (r < 0)
                 return cli_fail("image save", argv[optind], &err, r);
         return 0;
@@ -287,6 +312,61 @@ static int image_inspect(int argc, char **argv)
         return 0;
 }
 
+/* ---- unpack ---- */
+
+static void unpack_usage(FILE *f)
+{
+        fprintf(f,
+                "Usage: berth image unpack [--storage DIR] REF DIR\n\n"
+                "Unpack an image's layers, bottom first and whiteouts applied, into DIR (which must not\n"
+                "exist): its flattened root filesystem, as 'umoci unpack' and 'podman image mount' give.\n"
+                "As root, owners, device nodes and trusted.* xattrs are kept.\n");
+}
+
+static int image_unpack(int argc, char **argv)
+{
+        _cleanup_(store_freep) Store *store = NULL;
+        _cleanup_(image_layers_done) ImageLayers layers = {};
+        _cleanup_free_ char *name = NULL;
+        _cleanup_close_ int dfd = -EBADF;
+        const char *storage = STORE_DEFAULT_ROOT, *dir;
+        BerthError err = {};
+        Digest md;
+        int r;
+
+        r = cli_storage_parse(argc, argv, unpack_usage, false, &storage);
+        if (r != CLI_CONTINUE)
+                return r;
+        if (optind + 2 != argc) {
+                fprintf(stderr,
+                        "berth: image unpack: expected REF and DIR (see 'berth image unpack --help')\n");
+                return 1;
+        }
+        dir = argv[optind + 1];
+        r = image_reference_canonical(argv[optind], &name, &err);
+        if (r >= 0)
+                r = store_open(storage, &store, &err);
+        if (r >= 0)
+                r = store_name_get(store, name, &md, &err);
+        if (r >= 0)
+                r = image_layers_load(store, &md, &layers, &err);
+        if (r < 0)
+                return cli_fail("image unpack", argv[optind], &err, r);
+        /* A new directory only: unpacking over an existing tree would merge two images. */
+        if (mkdir(dir, 0755) < 0) {
+                r = error_set(&err, negative_errno(), "create \"%s\"", dir);
+                return cli_fail("image unpack", argv[optind], &err, r);
+        }
+        dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        r = dfd < 0 ? error_set(&err, negative_errno(), "open \"%s\"", dir)
+                    : image_rootfs_unpack(store, &layers, dfd, &err);
+        if (r < 0) {
+                (void)rm_rf_at(AT_FDCWD, dir);
+                return cli_fail("image unpack", argv[optind], &err, r);
+        }
+        return 0;
+}
+
 /* ---- prune and rmi ---- */
 
 static void prune_usage(FILE *f)
@@ -294,8 +374,9 @@ static void prune_usage(FILE *f)
         fprintf(f,
                 "Usage: berth image prune [--storage DIR]\n\n"
                 "Remove the blobs no image name references (blobs written in the last %d "
-                "minutes are kept: a pull may be about to name them) and tmp/ leftovers "
-                "older than an hour.\n",
+                "minutes are kept: a pull may be about to name them), tmp/ leftovers "
+                "older than an hour, and the unpacked layers (layers/) that no named image "
+                "and no container uses.\n",
                 IMAGE_GC_GRACE_SEC / 60);
 }
 
@@ -324,19 +405,24 @@ static int image_prune(int argc, char **argv)
         if (tmp < 0)
                 return cli_fail("image prune", NULL, &err, tmp);
         printf("Removed %d blobs (%" PRIu64 " bytes) and %d temporary files\n", r, bytes, tmp);
+        r = image_gc_layers(store, NULL, IMAGE_GC_LAYER_TMP_MAX_AGE_S, &err);
+        if (r < 0)
+                return cli_fail("image prune", NULL, &err, r);
+        printf("Removed %d unpacked layers\n", r);
         return 0;
 }
 
 static void rmi_usage(FILE *f)
 {
         fprintf(f, "Usage: berth rmi [--storage DIR] REF...\n\n"
-                   "Remove image names, then the blobs they used that no other name uses.\n");
+                   "Remove image names, then the blobs and unpacked layers they used that no other\n"
+                   "name (and, for layers, no container) uses.\n");
 }
 
 int berth_rmi(int argc, char **argv)
 {
         _cleanup_(store_freep) Store *store = NULL;
-        _cleanup_(digest_set_done) DigestSet reached = {};
+        _cleanup_(digest_set_done) DigestSet reached = {}, chain_ids = {};
         _cleanup_(strv_freep) char **names = NULL;
         const char *storage = STORE_DEFAULT_ROOT;
         BerthError err = {};
@@ -372,6 +458,11 @@ int berth_rmi(int argc, char **argv)
                         r = image_gc_reachable(store, &d, 1, &reached, &err);
                 if (r < 0)
                         return cli_fail("rmi", *n, &err, r);
+                /* Its unpacked layers, when its manifest and config can be read (a broken image's
+                 * are left to `berth image prune`). */
+                r = image_gc_chain_ids(store, &d, &chain_ids, NULL);
+                if (r == -ENOMEM)
+                        return cli_fail("rmi", *n, &err, r);
         }
         STRV_FOREACH (n, names) {
                 r = store_name_remove(store, *n, &err);
@@ -383,6 +474,10 @@ int berth_rmi(int argc, char **argv)
         if (r < 0)
                 return cli_fail("rmi", NULL, &err, r);
         printf("Removed %d blobs (%" PRIu64 " bytes)\n", r, bytes);
+        r = image_gc_layers(store, &chain_ids, 0, &err);
+        if (r < 0)
+                return cli_fail("rmi", NULL, &err, r);
+        printf("Removed %d unpacked layers\n", r);
         return 0;
 }
 
@@ -394,6 +489,7 @@ static void image_usage(FILE *f)
                    "  load      load an OCI layout or archive (see 'berth image load --help')\n"
                    "  save      write an image as an OCI layout or archive\n"
                    "  inspect   an image's manifest, config and layers as JSON\n"
+                   "  unpack    write an image's flattened root filesystem into a new directory\n"
                    "  prune     remove blobs no image uses\n"
                    "  rm        the same as 'berth rmi'\n"
                    "  ls        the same as 'berth images'\n");
@@ -411,13 +507,16 @@ int berth_image(int argc, char **argv)
                 return image_save(argc - 1, argv + 1);
         if (streq(argv[1], "inspect"))
                 return image_inspect(argc - 1, argv + 1);
+        if (streq(argv[1], "unpack"))
+                return image_unpack(argc - 1, argv + 1);
         if (streq(argv[1], "prune"))
                 return image_prune(argc - 1, argv + 1);
         if (streq(argv[1], "rm"))
                 return berth_rmi(argc - 1, argv + 1);
         if (streq(argv[1], "ls"))
                 return berth_images(argc - 1, argv + 1);
-        fprintf(stderr, "berth: image: unknown command \"%s\" (load, save, inspect, prune, rm, ls)\n",
+        fprintf(stderr,
+                "berth: image: unknown command \"%s\" (load, save, inspect, unpack, prune, rm, ls)\n",
                 argv[1]);
         return 1;
 }
