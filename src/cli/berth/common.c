@@ -1,7 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* What the image verbs share: the "--storage DIR" option and the one-line error report. */
+/* What the verbs share: the "--storage DIR" option, the one-line error report, where
+ * berth-runtime is and how container ids are made. */
 
+#include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #include "common.h"
 
@@ -44,4 +52,26 @@ int cli_fail(const char *verb, const char *what, const BerthError *err, int r)
         else
                 fprintf(stderr, "berth: %s: %s\n", verb, error_message(err, r));
         return 1;
+}
+
+int cli_runtime_path(char **ret)
+{
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+        if (n < 0)
+                return -errno;
+        self[n] = '\0';
+        return asprintf(ret, "%s/berth-runtime", dirname(self)) < 0 ? -ENOMEM : 0;
+}
+
+int cli_container_id_random(char buf[static 13])
+{
+        uint8_t b[6];
+
+        if (getrandom(b, sizeof(b), 0) != sizeof(b))
+                return -errno;
+        for (size_t i = 0; i < sizeof(b); i++)
+                snprintf(buf + 2 * i, 3, "%02x", b[i]);
+        return 0;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* What the image verbs share: the "--storage DIR" option and the one-line error report. */
+/* What the verbs share: the "--storage DIR" option, the one-line error report, where
+ * berth-runtime is and how container ids are made. */
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -26,3 +27,9 @@ int cli_storage_parse(int argc, char **argv, void (*usage)(FILE *f), bool usage_
  * the cause from @err or @r. Returns 1, the exit status.
  */
 int cli_fail(const char *verb, const char *what, const BerthError *err, int r);
+
+/** cli_runtime_path() - "<directory of the berth binary>/berth-runtime" in *@ret (the caller frees it). */
+int cli_runtime_path(char **ret);
+
+/** cli_container_id_random() - 12 random lowercase hex digits, NUL-terminated, in @buf. */
+int cli_container_id_random(char buf[static 13]);

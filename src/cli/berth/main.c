@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "basic/macro.h"
+#include "containers.h"
 #include "image.h"
 #include "pull.h"
 #include "run.h"
@@ -24,7 +25,12 @@ static void usage(FILE *f)
                 "  images           list the images in the store\n"
                 "  image            load, save, inspect, prune images (see 'berth image --help')\n"
                 "  rmi              remove images and the blobs only they use\n"
-                "  run              run an image as a container (see 'berth run --help')\n\n"
+                "  run              run an image as a container (see 'berth run --help')\n"
+                "  ps               list containers (-a: also exited ones)\n"
+                "  stop             stop containers (StopSignal, then SIGKILL)\n"
+                "  rm               remove containers (-f: kill running ones first)\n"
+                "  exec             run a command in a running container\n"
+                "  logs             print the output of a container started with run -d\n\n"
                 "The OCI runtime is berth-runtime (runc's command line); see 'berth-runtime --help'.\n");
 }
 
@@ -71,6 +77,16 @@ int main(int argc, char **argv)
                 return berth_rmi(argc - 1, argv + 1);
         if (streq(argv[1], "run"))
                 return berth_run(argc - 1, argv + 1);
+        if (streq(argv[1], "ps"))
+                return berth_ps(argc - 1, argv + 1);
+        if (streq(argv[1], "stop"))
+                return berth_stop(argc - 1, argv + 1);
+        if (streq(argv[1], "rm"))
+                return berth_rm(argc - 1, argv + 1);
+        if (streq(argv[1], "exec"))
+                return berth_exec(argc - 1, argv + 1);
+        if (streq(argv[1], "logs"))
+                return berth_logs(argc - 1, argv + 1);
         fprintf(stderr, "berth: unknown command \"%s\" (see 'berth --help')\n", argv[1]);
         return 1;
 }

@@ -5,13 +5,12 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,7 +24,12 @@
 #include "image/registry.h"
 #include "image/rootfs.h"
 #include "image/store.h"
+#include "common.h"
+#include "container-meta.h"
+#include "monitor.h"
 #include "run.h"
+#include "runtime-client.h"
+#include "security-opt.h"
 
 /* Docker's status for a failure of the run command itself (not of the container). */
 #define RUN_EXIT_ERROR 125
@@ -35,6 +39,8 @@ static void run_usage(FILE *f)
         fprintf(f, "Usage: berth run [options] IMAGE [CMD...]\n\n"
                    "Run IMAGE (pulled into the store when missing) as a new container in the foreground\n"
                    "and exit with its status (125 when berth run itself fails).\n\n"
+                   "  -d, --detach            run in the background: print the id once it runs; its output\n"
+                   "                          goes to 'berth logs' (not with -t)\n"
                    "      --rm                remove the container's directory when it exits\n"
                    "      --name N            container id (default: 12 random hex digits)\n"
                    "  -e, --env K=V           set an environment variable (repeatable)\n"
@@ -45,6 +51,7 @@ static void run_usage(FILE *f)
                    "      --cpus N            CPU limit (1.5 is one and a half CPUs)\n"
                    "      --pids-limit N      at most N processes\n"
                    "      --network none|host network namespace (default none: loopback only)\n"
+                   "      --security-opt O    seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges\n"
                    "      --storage DIR       the store (default " STORE_DEFAULT_ROOT ")\n"
                    "  -t, --tty               allocate a terminal\n"
                    "  -h, --help              this text\n");
@@ -58,10 +65,13 @@ enum {
         OPT_PIDS_LIMIT,
         OPT_NETWORK,
         OPT_STORAGE,
+        OPT_SECURITY_OPT,
 };
 
 typedef struct RunArgs {
         bool rm;
+        bool detach;
+        char manifest[DIGEST_STRING_LEN + 1];
         const char *name;
         const char *storage;
         const char *image;
@@ -173,6 +183,7 @@ static int parse_args(int argc, char **argv, RunArgs *a)
 {
         static const struct option opts[] = {
                 {"rm", no_argument, NULL, OPT_RM},
+                {"detach", no_argument, NULL, 'd'},
                 {"name", required_argument, NULL, OPT_NAME},
                 {"env", required_argument, NULL, 'e'},
                 {"volume", required_argument, NULL, 'v'},
@@ -183,6 +194,7 @@ static int parse_args(int argc, char **argv, RunArgs *a)
                 {"pids-limit", required_argument, NULL, OPT_PIDS_LIMIT},
                 {"network", required_argument, NULL, OPT_NETWORK},
                 {"storage", required_argument, NULL, OPT_STORAGE},
+                {"security-opt", required_argument, NULL, OPT_SECURITY_OPT},
                 {"tty", no_argument, NULL, 't'},
                 {"help", no_argument, NULL, 'h'},
                 {},
@@ -190,10 +202,13 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         int c;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "+e:v:w:u:th", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+de:v:w:u:th", opts, NULL)) >= 0) {
                 switch (c) {
                 case OPT_RM:
                         a->rm = true;
+                        break;
+                case 'd':
+                        a->detach = true;
                         break;
                 case OPT_NAME:
                         if (!name_ok(optarg)) {
@@ -260,6 +275,10 @@ static int parse_args(int argc, char **argv, RunArgs *a)
                                 return -EINVAL;
                         }
                         break;
+                case OPT_SECURITY_OPT:
+                        if (berth_security_opt_parse(optarg, &a->bundle) < 0)
+                                return -EINVAL;
+                        break;
                 case OPT_STORAGE:
                         a->storage = optarg;
                         break;
@@ -276,6 +295,11 @@ static int parse_args(int argc, char **argv, RunArgs *a)
         }
         if (optind >= argc) {
                 fprintf(stderr, "berth: run: missing IMAGE (see 'berth run --help')\n");
+                return -EINVAL;
+        }
+        if (a->detach && a->bundle.terminal) {
+                fprintf(stderr, "berth: run: -d and -t together: a detached container has no terminal "
+                                "to attach to (berth has no attach)\n");
                 return -EINVAL;
         }
         a->image = argv[optind];
@@ -306,6 +330,9 @@ static int resolve_image(RunArgs *a, Store *store, Digest *ret, BerthError *err)
         *err = (BerthError){};
         fprintf(stderr, "berth: %s not in the store, pulling it\n", canonical);
         registry_pull_options_init(&o);
+        /* As `berth pull` as root does: each layer is unpacked while it downloads. */
+        if (geteuid() == 0)
+                o.unpack_root = a->storage;
         r = registry_pull(store, ref, &o, &res, err);
         if (r < 0) {
                 error_prefix(err, "pull: ");
@@ -313,17 +340,6 @@ static int resolve_image(RunArgs *a, Store *store, Digest *ret, BerthError *err)
         }
         *ret = res.manifest;
         return 0;
-}
-
-static int runtime_path(char **ret)
-{
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-        if (n < 0)
-                return -errno;
-        self[n] = '\0';
-        return asprintf(ret, "%s/berth-runtime", dirname(self)) < 0 ? -ENOMEM : 0;
 }
 
 static volatile sig_atomic_t child_pid;
@@ -378,23 +394,57 @@ static int runtime_run(const char *runtime, const char *root, const char *bundle
         return WEXITSTATUS(status);
 }
 
-static int random_id(char buf[static 13])
+/* container.json: what `berth ps` shows and `berth stop` needs, before the container starts. */
+static int run_write_meta(const RunArgs *a, int cdir_fd, const char *id, const char *config)
 {
-        uint8_t b[6];
+        _cleanup_(container_meta_done) ContainerMeta m = {
+                .created = time(NULL),
+                .auto_remove = a->rm,
+                .detached = a->detach,
+        };
+        int r;
 
-        if (getrandom(b, sizeof(b), 0) != sizeof(b))
-                return -errno;
-        for (size_t i = 0; i < sizeof(b); i++)
-                snprintf(buf + 2 * i, 3, "%02x", b[i]);
+        m.id = strdup(id);
+        m.image = strdup(a->image);
+        m.image_digest = strdup(a->manifest);
+        if (!m.id || !m.image || !m.image_digest)
+                return -ENOMEM;
+        r = container_meta_from_bundle(&m, config);
+        if (r < 0)
+                return r;
+        return container_meta_write(cdir_fd, &m);
+}
+
+/* -d: the monitor takes the container (and the directory lock @lock_fd) over once it runs. */
+static int run_detached(RunArgs *a, const RuntimeClient *rt, const char *cdir, int lock_fd, const char *id,
+                        bool *ret_started)
+{
+        MonitorArgs m = {
+                .runtime = rt,
+                .storage = a->storage,
+                .id = id,
+                .cdir = cdir,
+                .cdir_fd = lock_fd,
+                .auto_remove = a->rm,
+        };
+        BerthError err = {};
+        int r;
+
+        r = container_monitor_start(&m, &err);
+        if (r < 0)
+                return run_fail(a, error_message(&err, r));
+        *ret_started = true;
+        printf("%s\n", id);
         return 0;
 }
 
 /* Everything after the rootfs exists: the bundle, then the runtime. *@ret_started says whether
  * the runtime ran (else there is nothing of the container worth keeping). */
 static int run_container(RunArgs *a, const ImageLayers *layers, const char *cdir, const char *rootfs,
-                         const char *id, bool *ret_started)
+                         const char *id, int lock_fd, bool *ret_started)
 {
-        _cleanup_free_ char *config = NULL, *runtime = NULL, *root = NULL;
+        _cleanup_(runtime_client_done) RuntimeClient rt = {};
+        _cleanup_free_ char *config = NULL;
         _cleanup_close_ int rootfs_fd = -EBADF, cdir_fd = -EBADF;
         BerthError err = {};
         int r;
@@ -420,17 +470,24 @@ static int run_container(RunArgs *a, const ImageLayers *layers, const char *cdir
         }
         if (r < 0)
                 return run_fail(a, error_message(&err, r));
-        r = runtime_path(&runtime);
-        if (r < 0)
-                return run_fail(a, "cannot find berth-runtime next to berth");
-        if (asprintf(&root, "%s/runtime", a->storage) < 0)
-                return run_fail(a, "out of memory");
-        *ret_started = true;
-        r = runtime_run(runtime, root, cdir, id);
+        r = run_write_meta(a, cdir_fd, id, config);
         if (r < 0) {
-                error_set(&err, r, "start %s", runtime);
+                error_set(&err, r, "write %s/%s", cdir, CONTAINER_META_FILE);
                 return run_fail(a, error_message(&err, r));
         }
+        if (runtime_client_init(&rt, a->storage) < 0)
+                return run_fail(a, "cannot find berth-runtime next to berth");
+        if (a->detach)
+                return run_detached(a, &rt, cdir, lock_fd, id, ret_started);
+        *ret_started = true;
+        r = runtime_run(rt.binary, rt.root, cdir, id);
+        if (r < 0) {
+                error_set(&err, r, "start %s", rt.binary);
+                return run_fail(a, error_message(&err, r));
+        }
+        /* For `berth ps -a`; with --rm the directory goes anyway. */
+        if (!a->rm)
+                (void)container_exit_write(cdir_fd, r);
         return r;
 }
 
@@ -440,6 +497,7 @@ int berth_run(int argc, char **argv)
         _cleanup_(store_freep) Store *store = NULL;
         _cleanup_(image_layers_done) ImageLayers layers = {};
         _cleanup_free_ char *rootfs = NULL, *cdir = NULL, *storage_abs = NULL;
+        _cleanup_close_ int lock_fd = -EBADF;
         ContainerRootfsKind kind;
         BerthError err = {};
         Digest manifest;
@@ -454,7 +512,7 @@ int berth_run(int argc, char **argv)
         if (a.name)
                 id = a.name;
         else {
-                if (random_id(idbuf) < 0)
+                if (cli_container_id_random(idbuf) < 0)
                         return run_fail(&a, "getrandom failed");
                 id = idbuf;
         }
@@ -479,12 +537,21 @@ int berth_run(int argc, char **argv)
                                             &rootfs, &kind, &err);
         if (r < 0)
                 return run_fail(&a, error_message(&err, r));
+        digest_format(&manifest, a.manifest);
         if (asprintf(&cdir, "%s/containers/%s", a.storage, id) < 0) {
                 (void)container_rootfs_remove(a.storage, id, NULL);
                 return run_fail(&a, "out of memory");
         }
+        /* Held (by us, or by the monitor of -d) until the container has exited and is cleaned up. */
+        lock_fd = open(cdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (lock_fd < 0 || container_dir_lock(lock_fd, LOCK_EX, 0) < 0) {
+                (void)container_rootfs_remove(a.storage, id, NULL);
+                return run_fail(&a, "lock the container directory failed");
+        }
 
-        code = run_container(&a, &layers, cdir, rootfs, id, &started);
+        code = run_container(&a, &layers, cdir, rootfs, id, lock_fd, &started);
+        if (a.detach && started)
+                return code;
 
         err = (BerthError){};
         r = a.rm || !started ? container_rootfs_remove(a.storage, id, &err)

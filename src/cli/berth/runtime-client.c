@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* berth's side of berth-runtime: run its verbs, read its state. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "basic/fileio.h"
+#include "basic/strv.h"
+#include "common.h"
+#include "container-meta.h"
+#include "runtime-client.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
+
+#define STATE_MAX_BYTES (1 << 20)
+
+int runtime_client_init(RuntimeClient *rc, const char *storage_abs)
+{
+        *rc = (RuntimeClient){};
+        if (cli_runtime_path(&rc->binary) < 0)
+                return -ENOMEM;
+        if (asprintf(&rc->root, "%s/runtime", storage_abs) < 0) {
+                rc->root = NULL;
+                runtime_client_done(rc);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+void runtime_client_done(RuntimeClient *rc)
+{
+        free(rc->binary);
+        free(rc->root);
+        *rc = (RuntimeClient){};
+}
+
+char **runtime_client_argv(const RuntimeClient *rc, const char *const *args)
+{
+        char **argv = NULL;
+
+        if (strv_extend(&argv, rc->binary) < 0 || strv_extend(&argv, "--root") < 0 ||
+            strv_extend(&argv, rc->root) < 0)
+                return strv_free(argv);
+        for (const char *const *a = args; *a; a++)
+                if (strv_extend(&argv, *a) < 0)
+                        return strv_free(argv);
+        return argv;
+}
+
+/* In the child: fd @from (or /dev/null for -1) as @to. */
+static int child_redirect(int from, int to, int devnull)
+{
+        return dup2(from >= 0 ? from : devnull, to) < 0 ? -errno : 0;
+}
+
+int runtime_client_call(const RuntimeClient *rc, const char *const *args, int stdout_fd, int stderr_fd)
+{
+        char **argv = runtime_client_argv(rc, args);
+        int status, r = 0;
+        pid_t pid;
+
+        if (!argv)
+                return -ENOMEM;
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                strv_free(argv);
+                return r;
+        }
+        if (pid == 0) {
+                int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+                if (devnull < 0 || child_redirect(devnull, STDIN_FILENO, devnull) < 0 ||
+                    child_redirect(stdout_fd, STDOUT_FILENO, devnull) < 0 ||
+                    child_redirect(stderr_fd, STDERR_FILENO, devnull) < 0)
+                        _exit(127);
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        strv_free(argv);
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (WIFSIGNALED(status))
+                return 128 + WTERMSIG(status);
+        return WEXITSTATUS(status);
+}
+
+static RuntimeStatus runtime_status_from_string(const char *s)
+{
+        static const char *const names[_RUNTIME_STATUS_MAX] = {
+                [RUNTIME_STATUS_CREATING] = "creating", [RUNTIME_STATUS_CREATED] = "created",
+                [RUNTIME_STATUS_RUNNING] = "running",   [RUNTIME_STATUS_PAUSED] = "paused",
+                [RUNTIME_STATUS_STOPPED] = "stopped",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(names); i++)
+                if (names[i] && streq(names[i], s))
+                        return (RuntimeStatus)i;
+        return _RUNTIME_STATUS_INVALID;
+}
+
+static int state_parse(const char *text, RuntimeState *ret)
+{
+        _cleanup_(json_object_putp) json_object *o = json_tokener_parse(text);
+        json_object *status, *pid, *created;
+        RuntimeState s = {};
+
+        if (!o || !json_object_object_get_ex(o, "status", &status) ||
+            !json_object_is_type(status, json_type_string))
+                return -EBADMSG;
+        s.status = runtime_status_from_string(json_object_get_string(status));
+        if (s.status < 0)
+                return -EBADMSG;
+        if (json_object_object_get_ex(o, "pid", &pid) && json_object_is_type(pid, json_type_int))
+                s.pid = (pid_t)json_object_get_int(pid);
+        if (json_object_object_get_ex(o, "created", &created) &&
+            json_object_is_type(created, json_type_string))
+                (void)rfc3339_parse(json_object_get_string(created), &s.created);
+        *ret = s;
+        return 0;
+}
+
+int runtime_client_state(const RuntimeClient *rc, const char *id, RuntimeState *ret)
+{
+        _cleanup_free_ char *dir = NULL, *text = NULL;
+        _cleanup_close_ int out = -EBADF;
+        char path[64];
+        size_t len;
+        int r;
+
+        if (asprintf(&dir, "%s/%s", rc->root, id) < 0)
+                return -ENOMEM;
+        if (access(dir, F_OK) < 0) {
+                if (errno != ENOENT)
+                        return -errno;
+                *ret = (RuntimeState){.status = RUNTIME_STATUS_NONE};
+                return 0;
+        }
+        /* A file, not a pipe: the output is read after the runtime exits, whatever its size. */
+        out = memfd_create("berth-runtime-state", MFD_CLOEXEC);
+        if (out < 0)
+                return -errno;
+        r = runtime_client_call(rc, (const char *const[]){"state", id, NULL}, out, -1);
+        if (r < 0)
+                return r;
+        if (r != 0) {
+                /* Deleted meanwhile, or still being created (the state file comes last). */
+                *ret = (RuntimeState){.status = access(dir, F_OK) < 0 ? RUNTIME_STATUS_NONE
+                                                                      : RUNTIME_STATUS_CREATING};
+                return 0;
+        }
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", out);
+        r = read_full_file_at(AT_FDCWD, path, STATE_MAX_BYTES, &text, &len);
+        if (r < 0)
+                return r;
+        return state_parse(text, ret);
+}
+
+int runtime_client_kill(const RuntimeClient *rc, const char *id, const char *signal, bool quiet)
+{
+        int r = runtime_client_call(rc, (const char *const[]){"kill", id, signal, NULL}, -1,
+                                    quiet ? -1 : STDERR_FILENO);
+
+        return r < 0 ? r : r == 0 ? 0 : -EIO;
+}
+
+int runtime_client_delete(const RuntimeClient *rc, const char *id, bool force)
+{
+        const char *const args_force[] = {"delete", "--force", id, NULL}, *const args[] = {"delete", id,
+                                                                                           NULL};
+        int r = runtime_client_call(rc, force ? args_force : args, -1, -1);
+
+        return r < 0 ? r : r == 0 ? 0 : -EIO;
+}
+
+int runtime_client_wait_stopped(const RuntimeClient *rc, const char *id, int timeout_msec)
+{
+        for (int waited = 0;; waited += 50) {
+                RuntimeState s;
+                int r = runtime_client_state(rc, id, &s);
+                if (r >= 0 && !runtime_status_is_alive(s.status) && s.status != RUNTIME_STATUS_CREATING)
+                        return 0;
+                if (waited >= timeout_msec)
+                        return -ETIMEDOUT;
+                (void)nanosleep(&(struct timespec){.tv_nsec = 50 * 1000 * 1000}, NULL);
+        }
+}
