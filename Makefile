@@ -30,6 +30,7 @@ bench:
 	@$(MAKE) --no-print-directory build
 	@bench/lifecycle $(BUILD)
 	@bench/scheduler/run $(BUILD)
+	@bench/pull/run $(BUILD)
 
 # Each libFuzzer target for FUZZ_SECONDS on its corpus (tests/fuzz/run.sh says how to keep new finds).
 fuzz:

@@ -14,7 +14,7 @@ packages=(
         docker-registry apache2-utils openssl python3-cryptography # tests/system/test_image_pull.py
 )
 if [[ "${1:-}" == "--bench" ]]; then
-        packages+=(crun runc hyperfine time)
+        packages+=(crun runc hyperfine time curl e2fsprogs) # curl, mkfs.ext4: bench/pull
 fi
 if [[ "${1:-}" == "--fuzz" ]]; then
         packages+=(clang libclang-rt-14-dev) # libFuzzer is in libclang-rt
