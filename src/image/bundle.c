@@ -20,6 +20,7 @@
 #include "basic/fileio.h"
 #include "basic/strbuf.h"
 #include "basic/strv.h"
+#include "image/json-put.h"
 #include "image/bundle.h"
 #include "image/seccomp-profile.h"
 #include "oci/default-spec.h"
@@ -438,18 +439,6 @@ static struct json_object *strv_to_json(char *const *l)
         return a;
 }
 
-/* obj[key] = v, taking @v; -ENOMEM when @v is NULL (a failed constructor) or the add fails. */
-static int set(struct json_object *obj, const char *key, struct json_object *v)
-{
-        if (!v)
-                return -ENOMEM;
-        if (json_object_object_add(obj, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 static int build_args(const BundleOptions *o, struct json_object *cfg, char ***ret, BerthError *err)
 {
         _cleanup_strv_free_ char **args = NULL;
@@ -526,9 +515,9 @@ static int build_user(const BundleUser *u, struct json_object **ret)
 
         if (!obj)
                 return -ENOMEM;
-        r = set(obj, "uid", json_object_new_int64(u->uid));
+        r = json_put_member(obj, "uid", json_object_new_int64(u->uid));
         if (r >= 0)
-                r = set(obj, "gid", json_object_new_int64(u->gid));
+                r = json_put_member(obj, "gid", json_object_new_int64(u->gid));
         if (r >= 0 && u->n_additional_gids > 0) {
                 struct json_object *a = json_object_new_array();
                 for (size_t i = 0; a && i < u->n_additional_gids; i++) {
@@ -539,7 +528,7 @@ static int build_user(const BundleUser *u, struct json_object **ret)
                                 a = NULL;
                         }
                 }
-                r = set(obj, "additionalGids", a);
+                r = json_put_member(obj, "additionalGids", a);
         }
         if (r < 0)
                 return r;
@@ -557,14 +546,14 @@ static int add_mount(struct json_object *mounts, const char *destination, const 
 
         if (!m)
                 return -ENOMEM;
-        r = set(m, "destination", json_object_new_string(destination));
+        r = json_put_member(m, "destination", json_object_new_string(destination));
         if (r >= 0)
-                r = set(m, "type", json_object_new_string(type));
+                r = json_put_member(m, "type", json_object_new_string(type));
         if (r >= 0)
-                r = set(m, "source", json_object_new_string(source));
+                r = json_put_member(m, "source", json_object_new_string(source));
         if (r >= 0) {
                 opts = json_object_new_array();
-                r = set(m, "options", opts);
+                r = json_put_member(m, "options", opts);
         }
         for (size_t i = 0; r >= 0 && options[i]; i++) {
                 struct json_object *s = json_object_new_string(options[i]);
@@ -669,7 +658,7 @@ static int build_resources(struct json_object *linux_, const BundleOptions *o, B
         if (o->memory_limit_bytes == 0 && o->cpu_millis == 0 && o->pids_limit == 0)
                 return 0;
         if (!json_object_object_get_ex(linux_, "resources", &res)) {
-                r = set(linux_, "resources", json_object_new_object());
+                r = json_put_member(linux_, "resources", json_object_new_object());
                 if (r < 0)
                         return r;
                 json_object_object_get_ex(linux_, "resources", &res);
@@ -679,9 +668,10 @@ static int build_resources(struct json_object *linux_, const BundleOptions *o, B
                         return error_setx(err, -ERANGE, "memory limit %" PRIu64 ": too large",
                                           o->memory_limit_bytes);
                 struct json_object *mem = json_object_new_object();
-                r = set(res, "memory", mem);
+                r = json_put_member(res, "memory", mem);
                 if (r >= 0)
-                        r = set(mem, "limit", json_object_new_int64((int64_t)o->memory_limit_bytes));
+                        r = json_put_member(mem, "limit",
+                                            json_object_new_int64((int64_t)o->memory_limit_bytes));
         }
         if (r >= 0 && o->cpu_millis > 0) {
                 uint64_t quota;
@@ -689,19 +679,19 @@ static int build_resources(struct json_object *linux_, const BundleOptions *o, B
                     quota > INT64_MAX)
                         return error_setx(err, -ERANGE, "cpus %" PRIu64 "/1000: too large", o->cpu_millis);
                 struct json_object *cpu = json_object_new_object();
-                r = set(res, "cpu", cpu);
+                r = json_put_member(res, "cpu", cpu);
                 if (r >= 0)
-                        r = set(cpu, "quota", json_object_new_int64((int64_t)quota));
+                        r = json_put_member(cpu, "quota", json_object_new_int64((int64_t)quota));
                 if (r >= 0)
-                        r = set(cpu, "period", json_object_new_int64(CPU_PERIOD_USEC));
+                        r = json_put_member(cpu, "period", json_object_new_int64(CPU_PERIOD_USEC));
         }
         if (r >= 0 && o->pids_limit > 0) {
                 if (o->pids_limit > INT64_MAX)
                         return error_setx(err, -ERANGE, "pids limit %" PRIu64 ": too large", o->pids_limit);
                 struct json_object *pids = json_object_new_object();
-                r = set(res, "pids", pids);
+                r = json_put_member(res, "pids", pids);
                 if (r >= 0)
-                        r = set(pids, "limit", json_object_new_int64((int64_t)o->pids_limit));
+                        r = json_put_member(pids, "limit", json_object_new_int64((int64_t)o->pids_limit));
         }
         return r;
 }
@@ -726,7 +716,7 @@ static int build_network(struct json_object *linux_, BundleNetwork network)
                         return -ENOMEM;
                 }
         }
-        return set(linux_, "namespaces", kept);
+        return json_put_member(linux_, "namespaces", kept);
 }
 
 /*
@@ -762,12 +752,12 @@ static int build_seccomp(struct json_object *process, struct json_object *linux_
         }
         if (r < 0)
                 return r;
-        return set(linux_, "seccomp", profile);
+        return json_put_member(linux_, "seccomp", profile);
 }
 
 static int annotate(struct json_object *ann, const char *key, const char *value)
 {
-        return set(ann, key, json_object_new_string(value));
+        return json_put_member(ann, key, json_object_new_string(value));
 }
 
 /*
@@ -847,7 +837,7 @@ static int build_annotations(struct json_object *root, struct json_object *image
         }
         if (json_object_object_length(ann) == 0)
                 return 0;
-        return set(root, "annotations", TAKE_PTR(ann));
+        return json_put_member(root, "annotations", TAKE_PTR(ann));
 }
 
 static int build_process(struct json_object *process, const BundleOptions *o, struct json_object *cfg,
@@ -892,15 +882,15 @@ static int build_process(struct json_object *process, const BundleOptions *o, st
         if (r < 0)
                 return r;
 
-        r = set(process, "user", juser);
+        r = json_put_member(process, "user", juser);
         if (r >= 0)
-                r = set(process, "terminal", json_object_new_boolean(o->terminal));
+                r = json_put_member(process, "terminal", json_object_new_boolean(o->terminal));
         if (r >= 0)
-                r = set(process, "args", strv_to_json(args));
+                r = json_put_member(process, "args", strv_to_json(args));
         if (r >= 0)
-                r = set(process, "env", strv_to_json(env));
+                r = json_put_member(process, "env", strv_to_json(env));
         if (r >= 0)
-                r = set(process, "cwd", json_object_new_string(cwd));
+                r = json_put_member(process, "cwd", json_object_new_string(cwd));
         return r;
 }
 
@@ -911,14 +901,14 @@ static int build_root(struct json_object *doc, const BundleOptions *o)
 
         if (!root)
                 return -ENOMEM;
-        r = set(root, "path", json_object_new_string(o->rootfs ?: "rootfs"));
+        r = json_put_member(root, "path", json_object_new_string(o->rootfs ?: "rootfs"));
         if (r >= 0)
-                r = set(root, "readonly", json_object_new_boolean(o->read_only));
+                r = json_put_member(root, "readonly", json_object_new_boolean(o->read_only));
         if (r >= 0 && o->hostname)
-                r = set(doc, "hostname", json_object_new_string(o->hostname));
+                r = json_put_member(doc, "hostname", json_object_new_string(o->hostname));
         if (r < 0)
                 return r;
-        return set(doc, "root", TAKE_PTR(root));
+        return json_put_member(doc, "root", TAKE_PTR(root));
 }
 
 int image_bundle_config(const char *image_config_json, int rootfs_dirfd, const BundleOptions *o,

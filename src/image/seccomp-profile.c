@@ -21,6 +21,7 @@
 
 #include "basic/fileio.h"
 #include "basic/strv.h"
+#include "image/json-put.h"
 #include "image/seccomp-profile.h"
 
 #define PROFILE_FILE_MAX (1024U * 1024U)
@@ -215,35 +216,12 @@ void image_seccomp_host_detect(SeccompHost *ret)
 
 /* ---- the built-in table as a Docker-format document ---- */
 
-/* obj[key] = v, taking @v; -ENOMEM when @v is NULL (a failed constructor) or the add fails. */
-static int set(struct json_object *obj, const char *key, struct json_object *v)
-{
-        if (!v)
-                return -ENOMEM;
-        if (json_object_object_add(obj, key, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-static int append(struct json_object *array, struct json_object *v)
-{
-        if (!v)
-                return -ENOMEM;
-        if (json_object_array_add(array, v) < 0) {
-                json_object_put(v);
-                return -ENOMEM;
-        }
-        return 0;
-}
-
 /* out[key] = a new reference to @v; JSON null stays null. */
 static int copy(struct json_object *out, const char *key, struct json_object *v)
 {
         if (!v)
                 return json_object_object_add(out, key, NULL) < 0 ? -ENOMEM : 0;
-        return set(out, key, json_object_get(v));
+        return json_put_member(out, key, json_object_get(v));
 }
 
 static struct json_object *names_to_json(const char *const *names)
@@ -251,7 +229,7 @@ static struct json_object *names_to_json(const char *const *names)
         _cleanup_jsonobj_ struct json_object *a = json_object_new_array();
 
         for (size_t i = 0; a && names && names[i]; i++)
-                if (append(a, json_object_new_string(names[i])) < 0)
+                if (json_put_element(a, json_object_new_string(names[i])) < 0)
                         return NULL;
         return TAKE_PTR(a);
 }
@@ -269,14 +247,14 @@ static int add_condition(struct json_object *rule, const char *key, const char *
         if (!c)
                 return -ENOMEM;
         if (cap)
-                r = set(c, "caps", names_to_json(NAMES(cap)));
+                r = json_put_member(c, "caps", names_to_json(NAMES(cap)));
         if (r >= 0 && arches)
-                r = set(c, "arches", names_to_json(arches));
+                r = json_put_member(c, "arches", names_to_json(arches));
         if (r >= 0 && min_kernel)
-                r = set(c, "minKernel", json_object_new_string(min_kernel));
+                r = json_put_member(c, "minKernel", json_object_new_string(min_kernel));
         if (r < 0)
                 return r;
-        return set(rule, key, TAKE_PTR(c));
+        return json_put_member(rule, key, TAKE_PTR(c));
 }
 
 static int default_rule_to_json(const DefaultRule *d, struct json_object **ret)
@@ -286,12 +264,13 @@ static int default_rule_to_json(const DefaultRule *d, struct json_object **ret)
 
         if (!rule)
                 return -ENOMEM;
-        r = set(rule, "names", names_to_json(d->names));
+        r = json_put_member(rule, "names", names_to_json(d->names));
         if (r >= 0)
-                r = set(rule, "action",
+                r = json_put_member(
+                        rule, "action",
                         json_object_new_string(d->errno_ret > 0 ? "SCMP_ACT_ERRNO" : "SCMP_ACT_ALLOW"));
         if (r >= 0 && d->errno_ret > 0)
-                r = set(rule, "errnoRet", json_object_new_int(d->errno_ret));
+                r = json_put_member(rule, "errnoRet", json_object_new_int(d->errno_ret));
         if (r >= 0 && d->arg_op) {
                 struct json_object *args = json_object_new_array(), *arg = json_object_new_object();
                 if (!args || !arg) {
@@ -299,17 +278,17 @@ static int default_rule_to_json(const DefaultRule *d, struct json_object **ret)
                         json_putp(&arg);
                         return -ENOMEM;
                 }
-                r = set(rule, "args", args);
+                r = json_put_member(rule, "args", args);
                 if (r >= 0)
-                        r = append(args, arg);
+                        r = json_put_element(args, arg);
                 else
                         json_object_put(arg);
                 if (r >= 0)
-                        r = set(arg, "index", json_object_new_int((int)d->arg_index));
+                        r = json_put_member(arg, "index", json_object_new_int((int)d->arg_index));
                 if (r >= 0)
-                        r = set(arg, "value", json_object_new_int64((int64_t)d->arg_value));
+                        r = json_put_member(arg, "value", json_object_new_int64((int64_t)d->arg_value));
                 if (r >= 0)
-                        r = set(arg, "op", json_object_new_string(d->arg_op));
+                        r = json_put_member(arg, "op", json_object_new_string(d->arg_op));
         }
         if (r >= 0)
                 r = add_condition(rule, "includes", d->with_cap, d->arches, d->min_kernel);
@@ -332,30 +311,30 @@ static int default_profile_docker(struct json_object **ret)
                 json_putp(&calls);
                 return -ENOMEM;
         }
-        /* set() takes its value even when it fails: p owns map and calls from here on. */
-        r = set(p, "archMap", map);
+        /* json_put_member() takes its value even when it fails: p owns map and calls from here on. */
+        r = json_put_member(p, "archMap", map);
         if (r >= 0)
-                r = set(p, "syscalls", calls);
+                r = json_put_member(p, "syscalls", calls);
         else
                 json_putp(&calls);
         if (r >= 0)
-                r = set(p, "defaultAction", json_object_new_string("SCMP_ACT_ERRNO"));
+                r = json_put_member(p, "defaultAction", json_object_new_string("SCMP_ACT_ERRNO"));
         if (r >= 0)
-                r = set(p, "defaultErrnoRet", json_object_new_int(EPERM_RET));
+                r = json_put_member(p, "defaultErrnoRet", json_object_new_int(EPERM_RET));
         if (r < 0)
                 return r;
         for (size_t i = 0; i < ELEMENTSOF(default_arch_map); i++) {
                 _cleanup_jsonobj_ struct json_object *e = json_object_new_object();
                 if (!e)
                         return -ENOMEM;
-                r = set(e, "architecture", json_object_new_string(default_arch_map[i].arch));
+                r = json_put_member(e, "architecture", json_object_new_string(default_arch_map[i].arch));
                 if (r >= 0)
-                        r = default_arch_map[i].sub
-                                    ? set(e, "subArchitectures", names_to_json(default_arch_map[i].sub))
-                                    : json_object_object_add(e, "subArchitectures", NULL);
+                        r = default_arch_map[i].sub ? json_put_member(e, "subArchitectures",
+                                                                      names_to_json(default_arch_map[i].sub))
+                                                    : json_object_object_add(e, "subArchitectures", NULL);
                 if (r < 0)
                         return -ENOMEM;
-                r = append(map, TAKE_PTR(e));
+                r = json_put_element(map, TAKE_PTR(e));
                 if (r < 0)
                         return r;
         }
@@ -363,7 +342,7 @@ static int default_profile_docker(struct json_object **ret)
                 struct json_object *rule = NULL;
                 r = default_rule_to_json(&default_rules[i], &rule);
                 if (r >= 0)
-                        r = append(calls, rule);
+                        r = json_put_element(calls, rule);
                 if (r < 0)
                         return r;
         }
@@ -497,9 +476,9 @@ static int resolve_rule(struct json_object *in, size_t index, const char *name, 
                                 return error_setx(err, -EINVAL,
                                                   "seccomp profile \"%s\": %s: must be a string", name, sub);
                         struct json_object *a = json_object_new_array();
-                        r = set(out, "names", a);
+                        r = json_put_member(out, "names", a);
                         if (r >= 0)
-                                r = append(a, json_object_get(v));
+                                r = json_put_element(a, json_object_get(v));
                 } else if (streq(key, "comment")) {
                         r = 0;
                 } else if (streq(key, "includes") || streq(key, "excludes")) {
@@ -548,15 +527,15 @@ static int resolve_arch_map(struct json_object *map, const char *name, const Sec
                         return r;
                 if (!h->scmp_arch || !streq(json_object_get_string(arch), h->scmp_arch))
                         continue;
-                r = append(arches, json_object_get(arch));
+                r = json_put_element(arches, json_object_get(arch));
                 for (size_t j = 0; r >= 0 && sub && j < json_object_array_length(sub); j++)
-                        r = append(arches, json_object_get(json_object_array_get_idx(sub, j)));
+                        r = json_put_element(arches, json_object_get(json_object_array_get_idx(sub, j)));
                 if (r < 0)
                         return r;
         }
         if (json_object_array_length(arches) == 0)
                 return 0; /* an architecture the map lacks: the native one only */
-        return set(out, "architectures", TAKE_PTR(arches));
+        return json_put_member(out, "architectures", TAKE_PTR(arches));
 }
 
 static int resolve_profile(struct json_object *in, const char *name, char *const *bounding,
@@ -610,7 +589,7 @@ static int resolve_profile(struct json_object *in, const char *name, char *const
                         return error_setx(err, -EINVAL, "seccomp profile \"%s\": syscalls: must be an array",
                                           name);
                 rules = json_object_new_array();
-                r = set(out, "syscalls", rules);
+                r = json_put_member(out, "syscalls", rules);
                 if (r < 0)
                         return r;
                 for (size_t i = 0; i < json_object_array_length(calls); i++) {
@@ -618,7 +597,7 @@ static int resolve_profile(struct json_object *in, const char *name, char *const
                         r = resolve_rule(json_object_array_get_idx(calls, i), i, name, bounding, h, &rule,
                                          err);
                         if (r >= 0 && rule)
-                                r = append(rules, rule);
+                                r = json_put_element(rules, rule);
                         if (r < 0)
                                 return r;
                 }
