@@ -528,7 +528,8 @@ int container_create(int root_fd, const char *id, const CreateOptions *o, Contai
                         return error_set(err, r, "re-execute from a sealed copy of the runtime");
         }
         /* Parsed and compiled here, before anything exists; the init only installs it. */
-        r = seccomp_config_parse(c->config->linux_.seccomp, "linux.seccomp", &c->seccomp, err);
+        r = seccomp_config_parse_cached(c->config->linux_.seccomp, "linux.seccomp", c->root_fd, &c->seccomp,
+                                        err);
         if (r < 0)
                 return r;
         r = resolve_rootfs(c, err);

@@ -149,8 +149,8 @@ int container_exec(Container *c, const OciProcess *p, const ExecOptions *o, pid_
         pidfd = (int)syscall(SYS_pidfd_open, c->init_pid, 0);
         if (pidfd < 0 || proc_start_time(c->init_pid, NULL) != c->state->pid_start_time)
                 return error_setx(err, -ESRCH, "container \"%s\" is not running", c->id);
-        if (!c->seccomp &&
-            (r = seccomp_config_parse(c->config->linux_.seccomp, "linux.seccomp", &c->seccomp, err)) < 0)
+        if (!c->seccomp && (r = seccomp_config_parse_cached(c->config->linux_.seccomp, "linux.seccomp",
+                                                            c->root_fd, &c->seccomp, err)) < 0)
                 return r;
         int flags = namespace_flags_to_join(c);
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)

@@ -10,6 +10,7 @@
  */
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -25,6 +26,7 @@
 #include "basic/strv.h"
 #include "oci/json-walk.h"
 #include "basic/socket-util.h"
+#include "seccomp-cache.h"
 #include "seccomp.h"
 #include "sync.h"
 
@@ -456,12 +458,53 @@ static int export_program(scmp_filter_ctx ctx, const char *field, SeccompPlan *p
         return 0;
 }
 
-static int plan_compile(SeccompPlan *p, const char *field, BerthError *err)
+/* Everything the compiled program depends on, as text: the cache key (seccomp-cache.h). The
+ * rules are listed as plan_compile() hands them to libseccomp: with syscall numbers, without
+ * the unknown names and the rules whose action is the default one. NULL when out of memory. */
+static char *plan_cache_key(const SeccompPlan *p, bool optimize)
+{
+        const struct scmp_version *v = seccomp_version();
+        _cleanup_(strbuf_done) StrBuf b = STRBUF_INIT;
+
+        strbuf_printf(&b, "berth seccomp cache 1\nlibseccomp %u.%u.%u api %u native %u\n", v->major,
+                      v->minor, v->micro, seccomp_api_get(), seccomp_arch_native());
+        strbuf_printf(&b, "default %u optimize %d\narches", p->default_action, optimize);
+        for (size_t i = 0; i < p->n_arches; i++)
+                strbuf_printf(&b, " %u", p->arches[i]);
+        for (size_t i = 0; i < p->n_rules; i++) {
+                const SeccompRule *rule = &p->rules[i];
+                if (rule->action == p->default_action)
+                        continue;
+                strbuf_printf(&b, "\nrule %u", rule->action);
+                for (size_t k = 0; k < rule->n_args; k++)
+                        strbuf_printf(&b, " %u:%d:%" PRIu64 ":%" PRIu64, rule->args[k].index,
+                                      rule->args[k].op, rule->args[k].value, rule->args[k].value_two);
+                strbuf_puts(&b, " calls");
+                STRV_FOREACH (n, rule->names) {
+                        int nr = seccomp_syscall_resolve_name(*n);
+                        if (nr != __NR_SCMP_ERROR)
+                                strbuf_printf(&b, " %d", nr);
+                }
+        }
+        strbuf_putc(&b, '\n');
+        return strbuf_failed(&b) ? NULL : strbuf_steal(&b);
+}
+
+static int plan_compile(SeccompPlan *p, const char *field, int cache_root_fd, BerthError *err)
 {
         _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
+        _cleanup_free_ char *key = NULL;
         char path[OCI_JSON_PATH_MAX];
         size_t n_calls = 0;
         int r;
+
+        for (size_t i = 0; i < p->n_rules; i++)
+                n_calls += strv_length(p->rules[i].names);
+        if (cache_root_fd >= 0) {
+                key = plan_cache_key(p, n_calls > OPTIMIZE_ABOVE);
+                if (key && seccomp_cache_get(cache_root_fd, key, &p->program, &p->n_program) > 0)
+                        return 0;
+        }
 
         ctx = seccomp_init(p->default_action);
         if (!ctx)
@@ -476,8 +519,6 @@ static int plan_compile(SeccompPlan *p, const char *field, BerthError *err)
                 if (r < 0 && r != -EEXIST)
                         return error_set(err, r, "%s.architectures[%zu]: add to the filter", field, i);
         }
-        for (size_t i = 0; i < p->n_rules; i++)
-                n_calls += strv_length(p->rules[i].names);
         if (n_calls > OPTIMIZE_ABOVE)
                 (void)seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2); /* older libseccomp: linear */
 
@@ -497,10 +538,16 @@ static int plan_compile(SeccompPlan *p, const char *field, BerthError *err)
                         }
                 }
         }
-        return export_program(ctx, field, p, err);
+        r = export_program(ctx, field, p, err);
+        if (r < 0)
+                return r;
+        if (key)
+                seccomp_cache_put(cache_root_fd, key, p->program, p->n_program);
+        return 0;
 }
 
-int seccomp_config_parse(struct json_object *obj, const char *field, SeccompPlan **ret, BerthError *err)
+int seccomp_config_parse_cached(struct json_object *obj, const char *field, int cache_root_fd,
+                                SeccompPlan **ret, BerthError *err)
 {
         _cleanup_(seccomp_plan_freep) SeccompPlan *p = NULL;
         struct json_object *v = NULL;
@@ -553,11 +600,16 @@ int seccomp_config_parse(struct json_object *obj, const char *field, SeccompPlan
                         field);
         if (p->notify && wait_killable)
                 p->filter_flags |= SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV;
-        r = plan_compile(p, field, err);
+        r = plan_compile(p, field, cache_root_fd, err);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(p);
         return 0;
+}
+
+int seccomp_config_parse(struct json_object *obj, const char *field, SeccompPlan **ret, BerthError *err)
+{
+        return seccomp_config_parse_cached(obj, field, -EBADF, ret, err);
 }
 
 SeccompStage seccomp_plan_stage(const SeccompPlan *p, bool no_new_privileges, bool for_exec)

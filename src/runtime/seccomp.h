@@ -67,6 +67,13 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(SeccompPlan *, seccomp_plan_free)
  */
 int seccomp_config_parse(struct json_object *obj, const char *field, SeccompPlan **ret, BerthError *err);
 
+/**
+ * seccomp_config_parse_cached() - seccomp_config_parse(), with the compiled program taken from,
+ * or kept in, the cache under the state root @cache_root_fd (seccomp-cache.h); -EBADF: none.
+ */
+int seccomp_config_parse_cached(struct json_object *obj, const char *field, int cache_root_fd,
+                                SeccompPlan **ret, BerthError *err);
+
 /* When a process installs its filter, relative to the last steps before execve(). */
 typedef enum SeccompStage {
         SECCOMP_STAGE_NONE,         /* no filter */

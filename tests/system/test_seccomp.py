@@ -87,6 +87,15 @@ def test_errno_rules(runtime, bundle, cid):
     assert info["seccomp"] == 2  # SECCOMP_MODE_FILTER
     assert info["no_new_privs"] is True
 
+    # One compilation for the four containers: the program is kept under --root (seccomp-cache.h),
+    # where `list` does not take it for a container.
+    cache = os.path.join(runtime.root, ".seccomp-cache")
+    entries = os.listdir(cache)
+    assert len(entries) == 1
+    with open(os.path.join(cache, entries[0]), "rb") as f:
+        assert f.read().startswith(b"berth seccomp cache 1\nlibseccomp ")
+    assert runtime.list_ids() == []
+
 
 def syscall_names():
     """Every system call name of this machine (from the kernel headers), or a skip."""

@@ -4,6 +4,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <string.h>
@@ -16,6 +21,8 @@
 #include "basic/error.h"
 #include "basic/strv.h"
 #include "oci/json-walk.h"
+#include "basic/fileio.h"
+#include "runtime/seccomp-cache.h"
 #include "runtime/seccomp.h"
 
 #define FIELD "linux.seccomp"
@@ -522,6 +529,163 @@ static void test_features(void **state)
         assert_true(json_object_array_length(v) >= 1); /* TSYNC is always there */
 }
 
+/* ---- the cache of compiled programs (seccomp-cache.h) ---- */
+
+static SeccompPlan *parse_cached(int root_fd, const char *sq)
+{
+        _cleanup_json_ struct json_object *j = json_from_sq(sq);
+        SeccompPlan *p = NULL;
+        BerthError err = {0};
+
+        if (seccomp_config_parse_cached(j, FIELD, root_fd, &p, &err) < 0)
+                fail_msg("unexpected error for %s: %s", sq, err.msg);
+        assert_non_null(p);
+        return p;
+}
+
+static bool same_program(const SeccompPlan *a, const SeccompPlan *b)
+{
+        return a->n_program == b->n_program &&
+               memcmp(a->program, b->program, a->n_program * sizeof(struct sock_filter)) == 0;
+}
+
+/* The one file in the cache (asserted), its name in @name. */
+static void cache_only_file(int root_fd, char name[static 64])
+{
+        int fd = openat(root_fd, SECCOMP_CACHE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        size_t n = 0;
+
+        assert_non_null(d);
+        for (struct dirent *de; (de = readdir(d));)
+                if (de->d_name[0] != '.') {
+                        snprintf(name, 64, "%s", de->d_name);
+                        n++;
+                }
+        closedir(d);
+        assert_int_equal(n, 1);
+}
+
+static size_t cache_count(int root_fd)
+{
+        int fd = openat(root_fd, SECCOMP_CACHE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        size_t n = 0;
+
+        if (!d)
+                return 0;
+        for (struct dirent *de; (de = readdir(d));)
+                n += de->d_name[0] != '.';
+        closedir(d);
+        return n;
+}
+
+/* Rewrites the cached file through @edit (the bytes, their length). */
+static void cache_edit(int root_fd, void (*edit)(char *data, size_t *len))
+{
+        _cleanup_free_ char *data = NULL;
+        char name[64], path[128];
+        size_t len;
+
+        cache_only_file(root_fd, name);
+        snprintf(path, sizeof(path), "%s/%s", SECCOMP_CACHE_DIR, name);
+        assert_int_equal(read_full_file_at(root_fd, path, 1 << 22, &data, &len), 0);
+        edit(data, &len);
+        int dfd = openat(root_fd, SECCOMP_CACHE_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(dfd >= 0);
+        assert_int_equal(write_file_atomic_at(dfd, name, data, len, 0600, 0), 0);
+        close(dfd);
+}
+
+/* The last instruction (a return) now returns KILL: a program nobody would compile. */
+static void edit_program(char *data, size_t *len)
+{
+        struct sock_filter f = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+        memcpy(data + *len - sizeof(f), &f, sizeof(f));
+}
+
+static void edit_key(char *data, size_t *len)
+{
+        data[0] ^= 0x20; /* "berth seccomp cache" -> "Berth ..." */
+}
+
+static void edit_truncate(char *data, size_t *len)
+{
+        *len = strlen(data) + 1 + 3; /* the key, and 3 bytes of a program */
+}
+
+static void test_cache(void **state)
+{
+        char root[] = "/tmp/berth-seccomp-cache-XXXXXX";
+        assert_non_null(mkdtemp(root));
+        int root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(root_fd >= 0);
+        _cleanup_(seccomp_plan_freep) SeccompPlan *fresh = parse_ok(full);
+        SeccompPlan *p;
+
+        /* A miss compiles and keeps the program; the next parse reads it back. */
+        p = parse_cached(root_fd, full);
+        assert_true(same_program(p, fresh));
+        seccomp_plan_free(p);
+        assert_int_equal(cache_count(root_fd), 1);
+        p = parse_cached(root_fd, full);
+        assert_true(same_program(p, fresh));
+        seccomp_plan_free(p);
+
+        /* The cache is really read: a changed program under the right key is what comes back. */
+        cache_edit(root_fd, edit_program);
+        p = parse_cached(root_fd, full);
+        assert_false(same_program(p, fresh));
+        assert_int_equal(p->n_program, fresh->n_program);
+        seccomp_plan_free(p);
+
+        /* Another key in the file (a hash collision) or a short program: compiled again, and
+         * the file rewritten with the right one. */
+        cache_edit(root_fd, edit_key);
+        p = parse_cached(root_fd, full);
+        assert_true(same_program(p, fresh));
+        seccomp_plan_free(p);
+        cache_edit(root_fd, edit_truncate);
+        p = parse_cached(root_fd, full);
+        assert_true(same_program(p, fresh));
+        seccomp_plan_free(p);
+        cache_edit(root_fd, edit_program);
+
+        /* A cache directory others may write to is not trusted, neither read nor written. */
+        char dir[128];
+        snprintf(dir, sizeof(dir), "%s/%s", root, SECCOMP_CACHE_DIR);
+        assert_int_equal(chmod(dir, 0777), 0);
+        p = parse_cached(root_fd, full);
+        assert_true(same_program(p, fresh));
+        seccomp_plan_free(p);
+        assert_int_equal(chmod(dir, 0700), 0);
+
+        /* What changes the program changes the key: one errno more is a second entry. */
+        p = parse_cached(root_fd, "{'defaultAction': 'SCMP_ACT_ALLOW', 'syscalls': ["
+                                  " {'names': ['getppid'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 18}]}");
+        SeccompPlan *q = parse_cached(
+                root_fd, "{'defaultAction': 'SCMP_ACT_ALLOW', 'syscalls': ["
+                         " {'names': ['getppid'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 19}]}");
+        assert_false(same_program(p, q));
+        seccomp_plan_free(p);
+        seccomp_plan_free(q);
+        assert_int_equal(cache_count(root_fd), 3);
+
+        /* Bounded: past SECCOMP_CACHE_MAX_ENTRIES nothing more is kept (and parsing still works). */
+        for (unsigned e = 0; e < SECCOMP_CACHE_MAX_ENTRIES + 5; e++) {
+                char sq[256];
+                snprintf(sq, sizeof(sq),
+                         "{'defaultAction': 'SCMP_ACT_ALLOW', 'syscalls': ["
+                         " {'names': ['getppid'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': %u}]}",
+                         100 + e);
+                seccomp_plan_free(parse_cached(root_fd, sq));
+        }
+        assert_int_equal(cache_count(root_fd), SECCOMP_CACHE_MAX_ENTRIES);
+
+        close(root_fd);
+        assert_int_equal(rm_rf_at(AT_FDCWD, root), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -543,6 +707,7 @@ int main(void)
                 cmocka_unit_test(test_load_arg_rules),
                 cmocka_unit_test(test_load_kill),
                 cmocka_unit_test(test_features),
+                cmocka_unit_test(test_cache),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
