@@ -14,6 +14,7 @@
 
 #include "basic/fileio.h"
 #include "basic/macro.h"
+#include "basic/strv.h"
 #include "layers.h"
 #include "unpack.h"
 
@@ -266,7 +267,56 @@ static bool layer_present(const char *final)
         return stat(final, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int layer_unpack_into(Store *s, const ImageLayer *layer, const char *dir, BerthError *err)
+/* The unpacked layers below one, opened top first: its lowers for layer_unpack(). */
+typedef struct LowerFds {
+        int *fds;
+        size_t n;
+} LowerFds;
+
+static void lower_fds_done(LowerFds *f)
+{
+        for (size_t i = 0; i < f->n; i++)
+                safe_close(f->fds[i]);
+        f->fds = mfree(f->fds);
+        f->n = 0;
+}
+
+/* Open @dirs (@n of them, top first). */
+static int lower_fds_open(const char *const *dirs, size_t n, LowerFds *ret, BerthError *err)
+{
+        _cleanup_(lower_fds_done) LowerFds f = {};
+
+        f.fds = calloc(n ? n : 1, sizeof(int));
+        if (!f.fds)
+                return -ENOMEM;
+        for (; f.n < n; f.n++) {
+                f.fds[f.n] = open(dirs[f.n], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (f.fds[f.n] < 0)
+                        return error_set(err, negative_errno(), "open lower layer %s", dirs[f.n]);
+        }
+        *ret = f;
+        f = (LowerFds){};
+        return 0;
+}
+
+/* The dirs of the layers below @l->layers[@i] (all prepared), top first, in *@ret (freed by the
+ * caller; the strings are @l's). */
+static int lower_dirs_of(const ImageLayers *l, size_t i, const char ***ret)
+{
+        const char **dirs = calloc(i ? i : 1, sizeof(char *));
+
+        if (!dirs)
+                return -ENOMEM;
+        for (size_t k = 0; k < i; k++) {
+                assert(l->layers[i - 1 - k].dir);
+                dirs[k] = l->layers[i - 1 - k].dir;
+        }
+        *ret = dirs;
+        return 0;
+}
+
+static int layer_unpack_into(Store *s, const ImageLayer *layer, const LowerFds *lowers, const char *dir,
+                             BerthError *err)
 {
         _cleanup_close_ int fd = -EBADF, dfd = -EBADF;
         char hex[DIGEST_HEX_LEN + 1];
@@ -274,6 +324,8 @@ static int layer_unpack_into(Store *s, const ImageLayer *layer, const char *dir,
         LayerUnpackResult res;
         int r;
 
+        o.lower_fds = lowers->fds;
+        o.n_lower_fds = lowers->n;
         r = store_blob_open(s, &layer->blob, &fd, err);
         if (r < 0)
                 return r;
@@ -288,10 +340,14 @@ static int layer_unpack_into(Store *s, const ImageLayer *layer, const char *dir,
         return layer_check_diff_id(layer, &res, err);
 }
 
-static int layer_prepare(Store *s, const char *layers_dir, ImageLayer *layer, bool *ret_unpacked,
+/* Layer @i of @l, whose lowers are prepared: found in place, or unpacked on top of them. */
+static int layer_prepare(Store *s, const char *layers_dir, ImageLayers *l, size_t i, bool *ret_unpacked,
                          BerthError *err)
 {
+        _cleanup_(lower_fds_done) LowerFds lowers = {};
+        _cleanup_free_ const char **lower_dirs = NULL;
         _cleanup_free_ char *final = NULL, *tmp = NULL;
+        ImageLayer *layer = &l->layers[i];
         char hex[DIGEST_HEX_LEN + 1];
         int r;
 
@@ -300,10 +356,16 @@ static int layer_prepare(Store *s, const char *layers_dir, ImageLayer *layer, bo
                 return -ENOMEM;
         if (!layer_present(final)) {
                 final = mfree(final);
+                r = lower_dirs_of(l, i, &lower_dirs);
+                if (r < 0)
+                        return r;
+                r = lower_fds_open(lower_dirs, i, &lowers, err);
+                if (r < 0)
+                        return r;
                 r = layer_tmp_make(layers_dir, layer, &final, &tmp, err);
                 if (r < 0)
                         return r;
-                r = layer_unpack_into(s, layer, tmp, err);
+                r = layer_unpack_into(s, layer, &lowers, tmp, err);
                 if (r >= 0)
                         r = layer_commit(tmp, final, err);
                 else
@@ -319,9 +381,13 @@ static int layer_prepare(Store *s, const char *layers_dir, ImageLayer *layer, bo
         return 0;
 }
 
-int image_layers_prepare(Store *s, const char *storage_root, ImageLayers *l, BerthError *err)
+static int layer_stream_commit_at(ImageLayerStream *st, ImageLayers *l, size_t i, BerthError *err);
+
+int image_layers_prepare_streamed(Store *s, const char *storage_root, ImageLayers *l,
+                                  ImageLayerStream *const *streams, unsigned *ret_streamed, BerthError *err)
 {
         _cleanup_free_ char *layers_dir = NULL;
+        unsigned streamed = 0;
         int r;
 
         if (asprintf(&layers_dir, "%s/layers", storage_root) < 0)
@@ -329,17 +395,32 @@ int image_layers_prepare(Store *s, const char *storage_root, ImageLayers *l, Ber
         r = mkdir_p(layers_dir, 0700);
         if (r < 0)
                 return error_set(err, r, "mkdir %s", layers_dir);
+        /* Bottom first: each layer's lowers are in place before it is unpacked or fixed up. */
         for (size_t i = 0; i < l->n_layers; i++) {
                 bool unpacked;
 
                 if (l->layers[i].dir)
                         continue;
-                r = layer_prepare(s, layers_dir, &l->layers[i], &unpacked, err);
+                if (streams && streams[i]) {
+                        r = layer_stream_commit_at(streams[i], l, i, err);
+                        if (r < 0)
+                                return r;
+                        streamed += r == 0;
+                        continue;
+                }
+                r = layer_prepare(s, layers_dir, l, i, &unpacked, err);
                 if (r < 0)
                         return r;
                 l->unpacked += unpacked;
         }
+        if (ret_streamed)
+                *ret_streamed = streamed;
         return 0;
+}
+
+int image_layers_prepare(Store *s, const char *storage_root, ImageLayers *l, BerthError *err)
+{
+        return image_layers_prepare_streamed(s, storage_root, l, NULL, NULL, err);
 }
 
 /* ---- unpacking while downloading ---- */
@@ -352,14 +433,20 @@ struct ImageLayerStream {
         int sock;  /* ours: blob bytes out, the child's result in */
         pid_t pid; /* the child, until reaped; 0 after */
         bool finished;
+        uint64_t fed;         /* bytes sent to the child */
+        char **implicit_dirs; /* from the child: to be made as the lowers made them, at commit */
 };
 
-/* What the child sends back once layer_unpack() has returned. */
+/* What the child sends back once layer_unpack() has returned, followed by implicit_len bytes:
+ * the implicit directories, each NUL-terminated (res.implicit_dirs is NULL in the report). */
 typedef struct LayerStreamReport {
         int r;
         LayerUnpackResult res;
         BerthError err;
+        uint64_t implicit_len;
 } LayerStreamReport;
+
+#define LAYER_STREAM_IMPLICIT_MAX (64U << 20)
 
 /* close_range(), or one close() at a time on kernels before 5.9. */
 static void close_fds(unsigned from, unsigned to)
@@ -389,6 +476,8 @@ static void close_all_but(const int *keep, size_t n)
 _noreturn_ static void layer_stream_child(int sock, const char *dir, const LayerUnpackOptions *o)
 {
         LayerStreamReport rep = {};
+        _cleanup_free_ char *list = NULL;
+        size_t len = 0;
         int dfd, keep[2];
 
         /* Without this, a sibling child would hold another stream's socket open and that
@@ -401,7 +490,28 @@ _noreturn_ static void layer_stream_child(int sock, const char *dir, const Layer
                 rep.r = error_set(&rep.err, negative_errno(), "open %s", dir);
         else
                 rep.r = layer_unpack(sock, dfd, o, &rep.res, &rep.err);
-        (void)loop_write(sock, &rep, sizeof(rep));
+        if (rep.r >= 0) {
+                STRV_FOREACH (p, rep.res.implicit_dirs)
+                        len += strlen(*p) + 1;
+                if (len > LAYER_STREAM_IMPLICIT_MAX)
+                        rep.r = error_setx(&rep.err, -E2BIG, "layer: too many implicit directories");
+                else if (len > 0 && !(list = malloc(len)))
+                        rep.r = error_set(&rep.err, -ENOMEM, "layer");
+                else {
+                        size_t off = 0;
+
+                        STRV_FOREACH (p, rep.res.implicit_dirs) {
+                                size_t k = strlen(*p) + 1;
+
+                                memcpy(list + off, *p, k);
+                                off += k;
+                        }
+                        rep.implicit_len = len;
+                }
+                layer_unpack_result_done(&rep.res);
+        }
+        if (loop_write(sock, &rep, sizeof(rep)) >= 0 && rep.implicit_len > 0)
+                (void)loop_write(sock, list, rep.implicit_len);
         _exit(0);
 }
 
@@ -429,6 +539,10 @@ int image_layer_stream_begin(const char *storage_root, const ImageLayer *layer, 
         st->layer =
                 (ImageLayer){.blob = layer->blob, .diff_id = layer->diff_id, .chain_id = layer->chain_id};
         st->options = layer_unpack_options(layer);
+        /* The layers below may be downloading too: their directories are made right at commit. */
+        st->options.list_implicit_dirs = true;
+        /* The caller hashes what it feeds (image_layer_stream_finish()): one pass less here. */
+        st->options.skip_blob_digest = true;
         r = layer_tmp_make(layers_dir, layer, &st->final, &st->tmp, err);
         if (r < 0)
                 return r;
@@ -449,24 +563,57 @@ int image_layer_stream_begin(const char *storage_root, const ImageLayer *layer, 
         return 0;
 }
 
-/* Collect the child's report and reap it. */
+/* The implicit directories after the report: @len bytes of NUL-terminated names. */
+static int layer_stream_read_implicit(ImageLayerStream *st, uint64_t len)
+{
+        _cleanup_free_ char *buf = NULL;
+        ssize_t n;
+        int r;
+
+        if (len == 0)
+                return 0;
+        if (len > LAYER_STREAM_IMPLICIT_MAX)
+                return -EBADMSG;
+        buf = malloc(len);
+        if (!buf)
+                return -ENOMEM;
+        n = loop_read(st->sock, buf, len);
+        if (n != (ssize_t)len || buf[len - 1] != '\0')
+                return -EIO;
+        for (const char *p = buf; p < buf + len; p += strlen(p) + 1) {
+                r = strv_extend(&st->implicit_dirs, p);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Collect the child's report (and the directories it lists) and reap it. */
 static int layer_stream_wait(ImageLayerStream *st, LayerStreamReport *ret, BerthError *err)
 {
         ssize_t n;
-        int status;
+        int status, r = 0;
 
         n = loop_read(st->sock, ret, sizeof(*ret));
+        if (n == (ssize_t)sizeof(*ret))
+                r = layer_stream_read_implicit(st, ret->implicit_len);
         while (waitpid(st->pid, &status, 0) < 0 && errno == EINTR)
                 ;
         st->pid = 0;
         st->finished = true;
-        if (n != (ssize_t)sizeof(*ret))
+        if (n != (ssize_t)sizeof(*ret) || r == -EIO)
                 return error_setx(err, -EIO, "unpack layer %s: the unpacking process died",
                                   digest_hex(&st->layer.blob, (char[DIGEST_HEX_LEN + 1]){}));
+        if (r < 0)
+                return error_set(err, r, "unpack layer %s",
+                                 digest_hex(&st->layer.blob, (char[DIGEST_HEX_LEN + 1]){}));
+        ret->res.implicit_dirs = NULL; /* the child's pointer */
         return 0;
 }
 
-static int layer_stream_result(ImageLayerStream *st, BerthError *err)
+/* The child's verdict. @fed_digest: the caller's hash of every byte fed, NULL when the child
+ * stopped early (an error either way). */
+static int layer_stream_result(ImageLayerStream *st, const Digest *fed_digest, BerthError *err)
 {
         LayerStreamReport rep;
         char hex[DIGEST_HEX_LEN + 1];
@@ -482,7 +629,9 @@ static int layer_stream_result(ImageLayerStream *st, BerthError *err)
                 }
                 return rep.r;
         }
-        if (!digest_equal(&rep.res.blob_digest, &st->layer.blob))
+        /* The child did not hash the blob (skip_blob_digest): it read every byte fed, and the bytes
+         * fed hash to the blob's digest. */
+        if (rep.res.compressed_bytes != st->fed || !fed_digest || !digest_equal(fed_digest, &st->layer.blob))
                 return error_setx(err, -EBADMSG, "layer %s: the unpacked stream is not the blob",
                                   digest_hex(&st->layer.blob, hex));
         return layer_check_diff_id(&st->layer, &rep.res, err);
@@ -503,31 +652,81 @@ int image_layer_stream_write(ImageLayerStream *st, const void *data, size_t n, B
                                 return error_set(err, negative_errno(), "unpack layer");
                         /* The child stopped reading: its report says why. */
                         (void)shutdown(st->sock, SHUT_WR);
-                        int r = layer_stream_result(st, err);
+                        int r = layer_stream_result(st, NULL, err);
                         return r < 0 ? r : error_setx(err, -EBADMSG, "layer: data after the end of the tar");
                 }
                 p += k;
                 n -= (size_t)k;
+                st->fed += (uint64_t)k;
         }
         return 0;
 }
 
-int image_layer_stream_finish(ImageLayerStream *st, BerthError *err)
+int image_layer_stream_finish(ImageLayerStream *st, const Digest *fed_digest, BerthError *err)
 {
         assert(!st->finished);
         if (shutdown(st->sock, SHUT_WR) < 0)
                 return error_set(err, negative_errno(), "unpack layer");
-        return layer_stream_result(st, err);
+        return layer_stream_result(st, fed_digest, err);
 }
 
-int image_layer_stream_commit(ImageLayerStream *st, BerthError *err)
+/* Make the directories the child made for names' parents as the top-most lower made them. */
+static int layer_stream_fix_implicit(ImageLayerStream *st, const char *const *lower_dirs,
+                                     size_t n_lower_dirs, BerthError *err)
+{
+        _cleanup_(lower_fds_done) LowerFds lowers = {};
+        _cleanup_close_ int dfd = -EBADF;
+        char hex[DIGEST_HEX_LEN + 1];
+        int r;
+
+        if (!st->implicit_dirs || n_lower_dirs == 0)
+                return 0;
+        r = lower_fds_open(lower_dirs, n_lower_dirs, &lowers, err);
+        if (r < 0)
+                return r;
+        dfd = open(st->tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0)
+                return error_set(err, negative_errno(), "open %s", st->tmp);
+        r = layer_implicit_dirs_fix(dfd, st->implicit_dirs, lowers.fds, lowers.n, st->options.privileged,
+                                    err);
+        if (r < 0)
+                error_prefix(err, "layer %s: ", digest_hex(&st->layer.blob, hex));
+        return r;
+}
+
+int image_layer_stream_commit(ImageLayerStream *st, const char *const *lower_dirs, size_t n_lower_dirs,
+                              BerthError *err)
 {
         int r;
 
         assert(st->finished && st->tmp);
+        r = layer_stream_fix_implicit(st, lower_dirs, n_lower_dirs, err);
+        if (r < 0)
+                return r;
         r = layer_commit(st->tmp, st->final, err);
         if (r >= 0)
                 st->tmp = mfree(st->tmp); /* renamed, or removed when another won */
+        return r;
+}
+
+/* Commit @st, layer @i of @l, over the layers below it (prepared), and fill in its dir. */
+static int layer_stream_commit_at(ImageLayerStream *st, ImageLayers *l, size_t i, BerthError *err)
+{
+        _cleanup_free_ const char **lower_dirs = NULL;
+        _cleanup_free_ char *final = NULL;
+        int r;
+
+        assert(digest_equal(&st->layer.chain_id, &l->layers[i].chain_id));
+        final = strdup(st->final);
+        if (!final)
+                return -ENOMEM;
+        r = lower_dirs_of(l, i, &lower_dirs);
+        if (r < 0)
+                return r;
+        r = image_layer_stream_commit(st, lower_dirs, i, err);
+        if (r < 0)
+                return r;
+        l->layers[i].dir = TAKE_PTR(final);
         return r;
 }
 
@@ -543,6 +742,7 @@ ImageLayerStream *image_layer_stream_free(ImageLayerStream *st)
         }
         if (st->tmp)
                 (void)rm_rf_at(AT_FDCWD, st->tmp);
+        strv_free(st->implicit_dirs);
         free(st->tmp);
         free(st->final);
         return mfree(st);

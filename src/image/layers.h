@@ -69,9 +69,9 @@ int image_chain_id_next(const Digest *parent, const Digest *diff_id, Digest *ret
  * "layers/.tmp-<chainid-hex>-XXXXXX" and starts a child process running layer_unpack() on the
  * reading end of a socket pair; the downloader feeds it every byte of the blob, in order, with
  * image_layer_stream_write() (blocking when the child is behind), so the blob is read once.
- * image_layer_stream_finish() ends the stream and checks what the child saw: the blob digest
- * and the diff_id the config promised. image_layer_stream_commit() renames the directory into
- * place (as image_layers_prepare() does). Freeing a stream that was not committed kills and
+ * image_layer_stream_finish() ends the stream and checks what the child saw: every byte fed (whose
+ * digest the caller gives) and the diff_id the config promised. image_layer_stream_commit() renames the
+ * directory into place (as image_layers_prepare() does). Freeing a stream that was not committed kills and
  * reaps the child and removes the temporary directory: no partial layer is ever left.
  * A child process, not a thread: berth run pulls before it clones containers (STYLE 7).
  */
@@ -92,18 +92,35 @@ int image_layer_stream_begin(const char *storage_root, const ImageLayer *layer, 
 int image_layer_stream_write(ImageLayerStream *st, const void *data, size_t n, BerthError *err);
 
 /**
- * image_layer_stream_finish() - end of the blob: wait for the child and check its result. -EBADMSG
- * when the bytes fed were not the layer's blob or unpack to another diff_id; the -errno of
- * layer_unpack() with its message otherwise.
+ * image_layer_stream_finish() - end of the blob: wait for the child and check its result.
+ * @fed_digest is the SHA-256 of every byte fed, which the caller computed anyway (a pull's store
+ * writer hashes the blob): the child does not hash the blob a second time, it counts the bytes
+ * it read, which must be every byte fed. -EBADMSG when the bytes fed were not the layer's blob
+ * or unpack to another diff_id; the -errno of layer_unpack() with its message otherwise.
  */
-int image_layer_stream_finish(ImageLayerStream *st, BerthError *err);
+int image_layer_stream_finish(ImageLayerStream *st, const Digest *fed_digest, BerthError *err);
 
 /**
- * image_layer_stream_commit() - after a successful finish(), rename the directory to
- * layers/<chainid>. Returns 0, or 1 when a concurrent unpack of the same chain id got there
- * first (ours is removed), or -errno.
+ * image_layer_stream_commit() - after a successful finish(), give the directories the layer has
+ * no entry for (made for a name's parent) what the top-most of @lower_dirs (the unpacked layers
+ * below this one, top first) that has them gave them, as image_layers_prepare() does while it
+ * unpacks (see LayerUnpackOptions.lower_fds), then rename the directory to layers/<chainid>.
+ * The child could not: the layers below may be downloading at the same time. Returns 0, or 1
+ * when a concurrent unpack of the same chain id got there first (ours is removed), or -errno.
  */
-int image_layer_stream_commit(ImageLayerStream *st, BerthError *err);
+int image_layer_stream_commit(ImageLayerStream *st, const char *const *lower_dirs, size_t n_lower_dirs,
+                              BerthError *err);
+
+/**
+ * image_layers_prepare_streamed() - image_layers_prepare() for a pull: @streams has one entry per
+ * layer of @l, a finished stream (image_layer_stream_finish()) or NULL. Bottom first, each
+ * stream is committed over the layers below it and every other layer is found in place or
+ * unpacked from @s. *@ret_streamed (when not NULL) gets the number of streams committed by us
+ * (not lost to a concurrent unpack). Errors: those of image_layers_prepare() and
+ * image_layer_stream_commit().
+ */
+int image_layers_prepare_streamed(Store *s, const char *storage_root, ImageLayers *l,
+                                  ImageLayerStream *const *streams, unsigned *ret_streamed, BerthError *err);
 
 /** image_layer_stream_free() - see above; accepts NULL, returns NULL. */
 ImageLayerStream *image_layer_stream_free(ImageLayerStream *st);

@@ -801,7 +801,6 @@ typedef struct Transfer {
         CURL *easy;
         struct curl_slist *headers;
         StoreBlobWriter *writer;
-        Hasher *hasher;
         char *url;
         StrBuf error_body;
         long status;               /* of the current response; 0 until read */
@@ -829,7 +828,6 @@ static void transfer_done(Transfer *t)
                 curl_easy_cleanup(t->easy);
         curl_slist_free_all(t->headers);
         store_blob_writer_free(t->writer);
-        hasher_free(t->hasher);
         free(t->url);
         free(t->desc.media_type);
         free(t->www_authenticate);
@@ -845,7 +843,6 @@ static int transfer_restart(Transfer *t)
         t->stream = image_layer_stream_free(t->stream);
         t->stream_err = (BerthError){};
         t->writer = store_blob_writer_free(t->writer);
-        hasher_reset(t->hasher);
         return store_blob_writer_begin(t->store, t->desc.size, &t->writer, &t->err);
 }
 
@@ -936,7 +933,6 @@ static size_t transfer_write_cb(char *data, size_t size, size_t n, void *userdat
                 t->failed = true;
                 return 0;
         }
-        hasher_update(t->hasher, data, len);
         if (t->stream && image_layer_stream_write(t->stream, data, len, &t->stream_err) < 0)
                 /* Not fatal yet: a digest mismatch explains it better, when there is one. */
                 t->stream = image_layer_stream_free(t->stream);
@@ -956,9 +952,8 @@ static int transfer_start(Transfer *t, CURLM *multi, BerthError *err)
         t->attempt = 1;
         t->range_from = -1;
         t->start_msec = now_msec();
-        t->hasher = hasher_new();
         t->easy = curl_easy_init();
-        if (!t->hasher || !t->easy)
+        if (!t->easy)
                 return -ENOMEM;
         r = client_headers(t->client, NULL, &t->headers);
         if (r < 0)
@@ -1085,8 +1080,9 @@ static int transfer_finish(Transfer *t, CURLcode cc, bool *ret_retryable)
                 return error_setx(&t->err, -EBADMSG,
                                   "GET %s: %" PRIu64 " bytes, the descriptor says %" PRId64, t->url,
                                   store_blob_writer_size(t->writer), t->desc.size);
-        hasher_final(t->hasher, &actual);
-        if (!digest_equal(&actual, &t->desc.digest))
+        /* The store writer's hash, the one pass over the blob: its commit checks it again (no
+         * second pass), and the unpack child only counts the bytes (layer_stream_result()). */
+        if (store_blob_writer_digest(t->writer, &actual) < 0 || !digest_equal(&actual, &t->desc.digest))
                 return error_setx(&t->err, -EBADMSG, "GET %s: content has digest %s, expected %s", t->url,
                                   digest_format(&actual, got), digest_format(&t->desc.digest, d));
         if (t->stream_err.code < 0) {
@@ -1094,7 +1090,7 @@ static int transfer_finish(Transfer *t, CURLcode cc, bool *ret_retryable)
                 return t->err.code;
         }
         if (t->stream)
-                return image_layer_stream_finish(t->stream, &t->err);
+                return image_layer_stream_finish(t->stream, &actual, &t->err);
         return 0;
 }
 
@@ -1247,7 +1243,7 @@ static int blobs_lock(Store *s, Transfer *ts, size_t nt, RegistryPullResult *res
  * nothing and the result does not depend on the order transfers finish in. The unpacked layer
  * directories follow their blobs, and the blob locks are released last.
  */
-static int blobs_fetch(Client *c, Store *s, Descriptor *descs, size_t n, const ImageLayers *layers,
+static int blobs_fetch(Client *c, Store *s, Descriptor *descs, size_t n, ImageLayers *layers,
                        const RegistryPullOptions *o, RegistryPullResult *res, BerthError *err)
 {
         _cleanup_(curl_multi_cleanupp) CURLM *multi = NULL;
@@ -1322,13 +1318,25 @@ static int blobs_fetch(Client *c, Store *s, Descriptor *descs, size_t n, const I
                 res->blobs_fetched++;
                 res->bytes_fetched += (uint64_t)ts[i].desc.size;
         }
-        for (size_t i = 0; i < nt; i++) {
-                if (!ts[i].stream)
-                        continue;
-                r = image_layer_stream_commit(ts[i].stream, err);
+        if (layers && nt > 0) {
+                _cleanup_free_ ImageLayerStream **streams =
+                        calloc(layers->n_layers, sizeof(ImageLayerStream *));
+                unsigned streamed = 0;
+
+                if (!streams) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                for (size_t i = 0; i < nt; i++)
+                        if (ts[i].stream)
+                                streams[ts[i].layer - layers->layers] = ts[i].stream;
+                /* Bottom first, with every layer below in place: a streamed layer's directories
+                 * made for a name's parent are fixed up from them (the child could not see them),
+                 * and the layers that could not stream are unpacked from the store here. */
+                r = image_layers_prepare_streamed(s, o->unpack_root, layers, streams, &streamed, err);
                 if (r < 0)
                         goto out;
-                res->layers_streamed += r == 0;
+                res->layers_streamed += streamed;
         }
         r = 0;
 out:
@@ -1534,6 +1542,7 @@ int registry_pull(Store *s, const ImageReference *ref, const RegistryPullOptions
 {
         _cleanup_(client_done) Client c = {.ref = ref};
         _cleanup_(strv_freep) char **insecure = NULL;
+        _cleanup_close_ int gc_lock = -EBADF;
         RegistryPullResult res = {};
         const char *conf;
         int r;
@@ -1556,6 +1565,11 @@ int registry_pull(Store *s, const ImageReference *ref, const RegistryPullOptions
                 return -ENOMEM;
         c.credentials = credentials_lookup(o, ref->registry);
 
+        /* Shared: a prune must not take the blobs and layer directories this pull finds present
+         * before the name that keeps them is set. */
+        r = store_gc_lock(s, false, NULL, NULL, &gc_lock, err);
+        if (r < 0)
+                return r;
         r = pull_image(&c, s, o, &res, err);
         if (r < 0)
                 return r;

@@ -39,6 +39,8 @@ struct StoreBlobWriter {
         uint64_t written;
         int error; /* the first failure; the writer is dead after it */
         bool committed;
+        bool hashed; /* the hash is finished: digest holds it (store_blob_writer_digest()) */
+        Digest digest;
 };
 
 static void json_object_putp(json_object **o)
@@ -205,7 +207,7 @@ int store_blob_writer_write(StoreBlobWriter *w, const void *data, size_t n, Bert
         assert(w && (data || n == 0));
         if (w->error < 0)
                 return error_setx(err, w->error, "blob writer: write after an earlier failure");
-        assert(!w->committed);
+        assert(!w->committed && !w->hashed);
         if (__builtin_add_overflow(w->written, (uint64_t)n, &total) ||
             (w->expected_size >= 0 && total > (uint64_t)w->expected_size))
                 return error_setx(err, blob_writer_fail(w, -EFBIG),
@@ -222,6 +224,19 @@ int store_blob_writer_write(StoreBlobWriter *w, const void *data, size_t n, Bert
 uint64_t store_blob_writer_size(const StoreBlobWriter *w)
 {
         return w->written;
+}
+
+int store_blob_writer_digest(StoreBlobWriter *w, Digest *ret)
+{
+        assert(w && !w->committed);
+        if (w->error < 0)
+                return -EBADMSG;
+        if (!w->hashed) {
+                hasher_final(w->hasher, &w->digest);
+                w->hashed = true;
+        }
+        *ret = w->digest;
+        return 0;
 }
 
 /* Give the verified temporary file its name in blobs/; 1 when the blob was already there. */
@@ -266,7 +281,9 @@ int store_blob_writer_commit(StoreBlobWriter *w, const Digest *expected, BerthEr
                 return error_setx(err, blob_writer_fail(w, -EBADMSG),
                                   "blob %s: size mismatch: got %" PRIu64 " bytes, expected %" PRId64, want,
                                   w->written, w->expected_size);
-        hasher_final(w->hasher, &actual);
+        r = store_blob_writer_digest(w, &actual);
+        if (r < 0)
+                return error_setx(err, r, "blob %s: commit after an earlier failure", want);
         if (!digest_equal(&actual, expected))
                 return error_setx(err, blob_writer_fail(w, -EBADMSG),
                                   "blob %s: digest mismatch: content is %s", want,
@@ -327,6 +344,29 @@ int store_blob_lock(Store *s, const Digest *d, int *ret_fd, BerthError *err)
                 *ret_fd = TAKE_FD(fd);
                 return 0;
         }
+}
+
+int store_gc_lock(Store *s, bool exclusive, void (*on_wait)(void *userdata), void *userdata, int *ret_fd,
+                  BerthError *err)
+{
+        _cleanup_close_ int fd = -EBADF;
+        int op = exclusive ? LOCK_EX : LOCK_SH;
+
+        /* Never unlinked (unlike the blob locks): every holder locks the same inode. */
+        fd = openat(s->root_fd, "gc.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return error_set(err, negative_errno(), "open \"%s/gc.lock\"", s->root);
+        if (flock(fd, op | LOCK_NB) < 0) {
+                if (errno != EWOULDBLOCK)
+                        return error_set(err, negative_errno(), "lock \"%s/gc.lock\"", s->root);
+                if (on_wait)
+                        on_wait(userdata);
+                while (flock(fd, op) < 0)
+                        if (errno != EINTR)
+                                return error_set(err, negative_errno(), "lock \"%s/gc.lock\"", s->root);
+        }
+        *ret_fd = TAKE_FD(fd);
+        return 0;
 }
 
 void store_blob_unlock(Store *s, const Digest *d, int fd)

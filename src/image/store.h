@@ -9,6 +9,7 @@
  *   names.json           canonical reference -> manifest digest
  *   names.lock           flock()ed around every read-modify-write of names.json
  *   locks/<hex>          flock()ed by the one process downloading that blob (store_blob_lock())
+ *   gc.lock              flock()ed shared by pulls, loads and runs, exclusive by GC (store_gc_lock())
  *
  * A blob is written to an unnamed (O_TMPFILE) or uniquely named file in tmp/, on the same
  * filesystem as blobs/, hashed while it streams in, and linked into blobs/ only after its size
@@ -75,6 +76,15 @@ int store_blob_writer_write(StoreBlobWriter *w, const void *data, size_t n, Bert
 uint64_t store_blob_writer_size(const StoreBlobWriter *w);
 
 /**
+ * store_blob_writer_digest() - end the content and put its digest in *@ret: the hash is finished
+ * here, once; no write is accepted afterwards, and store_blob_writer_commit() compares this digest
+ * with the expected one instead of hashing again. For a caller that must know every blob is
+ * right before it commits any (a pull), without hashing the content a second time. -EBADMSG
+ * after an earlier failure.
+ */
+int store_blob_writer_digest(StoreBlobWriter *w, Digest *ret);
+
+/**
  * store_blob_writer_commit() - check the size (when announced) and that the content hashes to
  * @expected, fsync, and make the blob visible at blobs/sha256/<hex> atomically. Returns 0 when
  * this writer added the blob and 1 when it was already present (this writer's copy is dropped).
@@ -105,6 +115,19 @@ int store_blob_lock(Store *s, const Digest *d, int *ret_fd, BerthError *err);
 
 /** store_blob_unlock() - remove the lock file of @d and close @fd (the lock with it); -EBADF is a no-op. */
 void store_blob_unlock(Store *s, const Digest *d, int fd);
+
+/**
+ * store_gc_lock() - take the store-wide GC lock, flock() on gc.lock: LOCK_SH (@exclusive false)
+ * by whoever finds blobs or layer directories and then relies on them (a pull or load until the
+ * name is set, a run until its container's "layers" file is written and its rootfs mounted),
+ * LOCK_EX by GC (rmi, prune), so GC never removes what such a process found. Shared holders never
+ * wait for each other. When the lock is not free at once, @on_wait (may be NULL) is called with
+ * @userdata before blocking. The lock fd (O_CLOEXEC; close it to release, and before forking a
+ * long-lived child, which would hold the lock too) goes to *@ret_fd. Errors: -errno of the open
+ * or flock that failed.
+ */
+int store_gc_lock(Store *s, bool exclusive, void (*on_wait)(void *userdata), void *userdata, int *ret_fd,
+                  BerthError *err);
 
 /** store_blob_open() - open the blob read-only (O_CLOEXEC) into *@ret_fd; -ENOENT when absent. */
 int store_blob_open(Store *s, const Digest *d, int *ret_fd, BerthError *err);

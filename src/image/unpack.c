@@ -39,8 +39,8 @@ typedef struct Source {
         z_stream z;
         bool z_ready, z_member_done, z_padding;
         ZSTD_DStream *zs;
-        size_t zs_pending; /* ZSTD_decompressStream's last hint: 0 at the end of a frame */
-        Hasher *blob, *diff;
+        size_t zs_pending;   /* ZSTD_decompressStream's last hint: 0 at the end of a frame */
+        Hasher *blob, *diff; /* blob NULL: the caller hashes the compressed bytes */
         uint64_t compressed, uncompressed, max_uncompressed;
         int error;
         char errmsg[256];
@@ -80,19 +80,20 @@ static int source_refill(Source *s)
         s->in_len = (size_t)n;
         if (n == 0)
                 s->in_eof = true;
-        hasher_update(s->blob, s->in, (size_t)n);
+        if (s->blob)
+                hasher_update(s->blob, s->in, (size_t)n);
         s->compressed += (uint64_t)n;
         return 0;
 }
 
-static int source_init(Source *s, int fd, LayerCompression c, uint64_t max)
+static int source_init(Source *s, int fd, LayerCompression c, uint64_t max, bool hash_blob)
 {
         *s = (Source){.fd = fd, .compression = c, .max_uncompressed = max};
         s->in = malloc(IN_BUF_SIZE);
         s->out = malloc(OUT_BUF_SIZE);
-        s->blob = hasher_new();
+        s->blob = hash_blob ? hasher_new() : NULL;
         s->diff = hasher_new();
-        if (!s->in || !s->out || !s->blob || !s->diff)
+        if (!s->in || !s->out || (hash_blob && !s->blob) || !s->diff)
                 return -ENOMEM;
         if (c == LAYER_COMPRESSION_AUTO) {
                 /* A short first read (a pipe) must not hide the magic: gather 4 bytes. */
@@ -104,7 +105,8 @@ static int source_init(Source *s, int fd, LayerCompression c, uint64_t max)
                                 return source_fail(s, negative_errno(), "read layer");
                         if (n == 0)
                                 s->in_eof = s->in_len == 0;
-                        hasher_update(s->blob, s->in + s->in_len, (size_t)n);
+                        if (s->blob)
+                                hasher_update(s->blob, s->in + s->in_len, (size_t)n);
                         s->in_len += (size_t)n;
                         s->compressed += (uint64_t)n;
                         if (n == 0)
@@ -232,7 +234,8 @@ static ssize_t source_read(Source *s, const void **ret)
                          s->max_uncompressed);
                 return source_fail(s, -EFBIG, msg);
         }
-        if (s->compression != LAYER_COMPRESSION_NONE)
+        /* Uncompressed, the blob's hash is the diff_id: one pass, unless the caller hashes it. */
+        if (s->compression != LAYER_COMPRESSION_NONE || !s->blob)
                 hasher_update(s->diff, *ret, (size_t)n);
         return n;
 }
@@ -350,7 +353,9 @@ typedef struct Unpacker {
         struct archive *a;
         Source *src;
         PathSet created;
-        PathSet dated; /* directories in dir_times */
+        PathSet dated;      /* directories in dir_times */
+        bool mark_implicit; /* LayerUnpackOptions.list_implicit_dirs applies */
+        char **implicit;    /* the directories marked, parents first (a path may repeat) */
         DirTime *dir_times;
         size_t n_dir_times, cap_dir_times;
         uint64_t devices_skipped;
@@ -416,61 +421,119 @@ static const char *path_split(char *path, const char **ret_base)
 static int dir_times_push(Unpacker *u, const char *key, const struct timespec ts[2]);
 static int pathset_add(PathSet *s, const char *p);
 
-/* The missing directory @path, just made, gets what the top-most lower layer that has it gave it. A
- * lower with something else there (a file, a whiteout, a symlink) hides what is below: nothing to
- * copy then. */
-static int dir_copy_from_lower(Unpacker *u, const char *path)
+/* Whether a directory above @path in the lower layer @lower_fd is opaque: overlayfs shows nothing
+ * of the layers below there. */
+static int lower_parent_opaque(int lower_fd, const char *path)
 {
-        for (size_t i = 0; i < u->o.n_lower_fds; i++) {
-                _cleanup_close_ int lfd = -EBADF, dfd = -EBADF;
-                _cleanup_free_ char *names = NULL;
-                struct stat st;
-                ssize_t len;
-                int r;
+        _cleanup_free_ char *p = strdup(path);
+        char v;
 
-                lfd = chase_in_root(u->o.lower_fds[i], path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-                if (lfd == -ENOENT)
-                        continue;
-                if (lfd < 0 || fstat(lfd, &st) < 0)
-                        return 0;
-                dfd = chase_in_root(u->root_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-                if (dfd < 0)
-                        return dfd;
-                /* Owners as they are: the lower was unpacked with the same shift. */
-                if (u->o.privileged && fchown(dfd, st.st_uid, st.st_gid) < 0)
-                        return negative_errno();
-                if (fchmod(dfd, st.st_mode & 07777) < 0)
-                        return negative_errno();
-                len = flistxattr(lfd, NULL, 0);
-                if (len > 0) {
-                        names = malloc((size_t)len);
-                        if (!names)
-                                return -ENOMEM;
-                        len = flistxattr(lfd, names, (size_t)len);
-                }
-                for (const char *n = names; len > 0 && n < names + len; n += strlen(n) + 1) {
-                        _cleanup_free_ char *value = NULL;
-                        ssize_t k;
-
-                        if (strncmp(n, "trusted.overlay.", 16) == 0 ||
-                            (strncmp(n, "trusted.", 8) == 0 && !u->o.privileged))
-                                continue;
-                        k = fgetxattr(lfd, n, NULL, 0);
-                        if (k < 0)
-                                continue;
-                        value = malloc((size_t)k + 1);
-                        if (!value)
-                                return -ENOMEM;
-                        k = fgetxattr(lfd, n, value, (size_t)k);
-                        if (k >= 0 && fsetxattr(dfd, n, value, (size_t)k, 0) < 0)
-                                return negative_errno();
-                }
-                r = pathset_add(&u->dated, path);
-                if (r > 0)
-                        r = dir_times_push(u, path, (const struct timespec[2]){st.st_atim, st.st_mtim});
-                return r < 0 ? r : 0;
+        if (!p)
+                return -ENOMEM;
+        for (char *slash = strrchr(p, '/'); slash; slash = strrchr(p, '/')) {
+                *slash = '\0';
+                _cleanup_close_ int fd = chase_in_root(lower_fd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+                if (fd >= 0 && fgetxattr(fd, "trusted.overlay.opaque", &v, 1) == 1 && v == 'y')
+                        return 1;
         }
         return 0;
+}
+
+/* The directory @path of the top-most of @lower_fds that has it: 1 with its fd in *@ret_fd, 0 when
+ * none has it or one hides it (a whiteout, a file, a symlink, an opaque parent). */
+static int lower_dir_find(const int *lower_fds, size_t n_lower_fds, const char *path, int *ret_fd)
+{
+        for (size_t i = 0; i < n_lower_fds; i++) {
+                int fd = chase_in_root(lower_fds[i], path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW), r;
+
+                if (fd >= 0) {
+                        *ret_fd = fd;
+                        return 1;
+                }
+                if (fd != -ENOENT)
+                        return 0;
+                r = lower_parent_opaque(lower_fds[i], path);
+                if (r != 0)
+                        return r < 0 ? r : 0;
+        }
+        return 0;
+}
+
+/* Owner (privileged; as it is: the lower was unpacked with the same shift), mode and xattrs
+ * (trusted.overlay.* aside) of the directory @lfd onto the directory @dfd. */
+static int dir_attrs_copy(int lfd, int dfd, bool privileged, struct stat *ret_st)
+{
+        _cleanup_free_ char *names = NULL;
+        struct stat st;
+        ssize_t len;
+
+        if (fstat(lfd, &st) < 0)
+                return negative_errno();
+        if (privileged && fchown(dfd, st.st_uid, st.st_gid) < 0)
+                return negative_errno();
+        if (fchmod(dfd, st.st_mode & 07777) < 0)
+                return negative_errno();
+        len = flistxattr(lfd, NULL, 0);
+        if (len > 0) {
+                names = malloc((size_t)len);
+                if (!names)
+                        return -ENOMEM;
+                len = flistxattr(lfd, names, (size_t)len);
+        }
+        for (const char *n = names; len > 0 && n < names + len; n += strlen(n) + 1) {
+                _cleanup_free_ char *value = NULL;
+                ssize_t k;
+
+                if (strncmp(n, "trusted.overlay.", 16) == 0 ||
+                    (strncmp(n, "trusted.", 8) == 0 && !privileged))
+                        continue;
+                k = fgetxattr(lfd, n, NULL, 0);
+                if (k < 0)
+                        continue;
+                value = malloc((size_t)k + 1);
+                if (!value)
+                        return -ENOMEM;
+                k = fgetxattr(lfd, n, value, (size_t)k);
+                if (k >= 0 && fsetxattr(dfd, n, value, (size_t)k, 0) < 0)
+                        return negative_errno();
+        }
+        *ret_st = st;
+        return 0;
+}
+
+/* The missing directory @path, just made, gets what the top-most lower layer that has it gave it,
+ * its times once the layer is written. */
+static int dir_copy_from_lower(Unpacker *u, const char *path)
+{
+        _cleanup_close_ int lfd = -EBADF, dfd = -EBADF;
+        struct stat st;
+        int r;
+
+        r = lower_dir_find(u->o.lower_fds, u->o.n_lower_fds, path, &lfd);
+        if (r <= 0)
+                return r;
+        dfd = chase_in_root(u->root_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+        if (dfd < 0)
+                return dfd;
+        r = dir_attrs_copy(lfd, dfd, u->o.privileged, &st);
+        if (r < 0)
+                return r;
+        r = pathset_add(&u->dated, path);
+        if (r > 0)
+                r = dir_times_push(u, path, (const struct timespec[2]){st.st_atim, st.st_mtim});
+        return r < 0 ? r : 0;
+}
+
+/* The missing directory @path, just made, is marked and listed for layer_implicit_dirs_fix(). */
+static int dir_mark_implicit(Unpacker *u, const char *path)
+{
+        _cleanup_close_ int dfd = chase_in_root(u->root_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+
+        if (dfd < 0)
+                return dfd;
+        if (fsetxattr(dfd, LAYER_IMPLICIT_XATTR, "1", 1, 0) < 0)
+                return negative_errno();
+        return strv_extend(&u->implicit, path);
 }
 
 /* The parent directory, resolved in the root now (never cached), created when missing. */
@@ -482,7 +545,7 @@ static int open_parent(Unpacker *u, const char *dir, bool create)
                 _cleanup_free_ char *p = NULL;
                 int r;
 
-                if (u->o.n_lower_fds > 0 && !(p = strdup(dir)))
+                if ((u->o.n_lower_fds > 0 || u->mark_implicit) && !(p = strdup(dir)))
                         return -ENOMEM;
                 while (p) {
                         _cleanup_close_ int e = chase_in_root(u->root_fd, p, O_PATH | O_DIRECTORY);
@@ -501,7 +564,8 @@ static int open_parent(Unpacker *u, const char *dir, bool create)
                 if (made < 0)
                         return made;
                 for (size_t n = strv_length(missing); n > 0; n--) {
-                        r = dir_copy_from_lower(u, missing[n - 1]);
+                        r = u->mark_implicit ? dir_mark_implicit(u, missing[n - 1])
+                                             : dir_copy_from_lower(u, missing[n - 1]);
                         if (r < 0)
                                 return r;
                 }
@@ -555,6 +619,8 @@ static int apply_meta_fd(Unpacker *u, struct archive_entry *e, int fd, const cha
         archive_entry_xattr_reset(e);
         while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
                 if (strncmp(name, "trusted.", 8) == 0 && !u->o.privileged)
+                        continue;
+                if (strncmp(name, "trusted.berth.", 14) == 0) /* ours (LAYER_IMPLICIT_XATTR) */
                         continue;
                 if (fsetxattr(fd, name, value, size, 0) < 0)
                         return error_set(u->err, negative_errno(), "entry \"%s\": set xattr %s", raw, name);
@@ -984,6 +1050,9 @@ static int unpack_entry(Unpacker *u, struct archive_entry *e)
                         if (fd < 0)
                                 return error_set(u->err, negative_errno(), "entry \"%s\": open", raw);
                         r = apply_meta_fd(u, e, fd, raw);
+                        if (r >= 0 && keep_dir && u->mark_implicit &&
+                            fremovexattr(fd, LAYER_IMPLICIT_XATTR) < 0 && errno != ENODATA)
+                                r = error_set(u->err, negative_errno(), "entry \"%s\": remove xattr", raw);
                         if (r >= 0 && (r = defer_dir_times(u, e, path)) < 0)
                                 error_set(u->err, r, "entry \"%s\"", raw);
                         break;
@@ -1078,16 +1147,85 @@ static int unpack_all(Unpacker *u)
         return apply_dir_times(u);
 }
 
+/* The marked directories still marked (made for a parent, never described by an entry), in
+ * *@ret, parents first; every mark removed. */
+static int implicit_dirs_collect(Unpacker *u, char ***ret)
+{
+        _cleanup_(strv_freep) char **out = NULL;
+        char v;
+        int r;
+
+        STRV_FOREACH (p, u->implicit) {
+                _cleanup_close_ int fd = chase_in_root(u->root_fd, *p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+
+                /* Replaced or removed by a later entry: not ours to fix. */
+                if (fd == -ENOENT || fd == -ENOTDIR || fd == -ELOOP)
+                        continue;
+                if (fd < 0)
+                        return error_set(u->err, fd, "directory \"%s\"", *p);
+                if (fgetxattr(fd, LAYER_IMPLICIT_XATTR, &v, 1) < 0) {
+                        if (errno == ENODATA)
+                                continue; /* an entry described it, or listed twice */
+                        return error_set(u->err, negative_errno(), "directory \"%s\": get xattr", *p);
+                }
+                if (fremovexattr(fd, LAYER_IMPLICIT_XATTR) < 0)
+                        return error_set(u->err, negative_errno(), "directory \"%s\": remove xattr", *p);
+                r = strv_extend(&out, *p);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+void layer_unpack_result_done(LayerUnpackResult *r)
+{
+        if (!r)
+                return;
+        r->implicit_dirs = strv_free(r->implicit_dirs);
+}
+
+int layer_implicit_dirs_fix(int root_dirfd, char *const *paths, const int *lower_fds, size_t n_lower_fds,
+                            bool privileged, BerthError *err)
+{
+        for (char *const *p = paths; p && *p; p++) {
+                _cleanup_close_ int dfd = -EBADF, lfd = -EBADF;
+                struct stat st;
+                int r;
+
+                dfd = chase_in_root(root_dirfd, *p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+                if (dfd == -ENOENT || dfd == -ENOTDIR || dfd == -ELOOP)
+                        continue;
+                if (dfd < 0)
+                        return error_set(err, dfd, "directory \"%s\"", *p);
+                r = lower_dir_find(lower_fds, n_lower_fds, *p, &lfd);
+                if (r < 0)
+                        return error_set(err, r, "directory \"%s\"", *p);
+                if (r == 0)
+                        continue;
+                r = dir_attrs_copy(lfd, dfd, privileged, &st);
+                if (r >= 0 && futimens(dfd, (const struct timespec[2]){st.st_atim, st.st_mtim}) < 0)
+                        r = negative_errno();
+                if (r < 0)
+                        return error_set(err, r, "directory \"%s\": copy from the layer below", *p);
+        }
+        return 0;
+}
+
 int layer_unpack(int fd_in, int root_dirfd, const LayerUnpackOptions *o, LayerUnpackResult *ret,
                  BerthError *err)
 {
         Source src;
         Unpacker u = {.root_fd = root_dirfd, .o = o ? *o : (LayerUnpackOptions){}, .src = &src, .err = err};
+        _cleanup_(strv_freep) char **implicit = NULL;
         uint64_t entries = 0;
         int r;
 
+        u.mark_implicit = u.o.list_implicit_dirs && u.o.privileged &&
+                          u.o.whiteouts == LAYER_WHITEOUTS_OVERLAY && u.o.n_lower_fds == 0;
+
         assert(fd_in >= 0 && root_dirfd >= 0);
-        r = source_init(&src, fd_in, u.o.compression, u.o.max_uncompressed_bytes);
+        r = source_init(&src, fd_in, u.o.compression, u.o.max_uncompressed_bytes, !u.o.skip_blob_digest);
         if (r < 0) {
                 error_set(err, r, "layer: %s", src.error ? src.errmsg : "set up decompression");
                 goto out;
@@ -1104,6 +1242,8 @@ int layer_unpack(int fd_in, int root_dirfd, const LayerUnpackOptions *o, LayerUn
                 goto out;
         }
         r = unpack_all(&u);
+        if (r >= 0 && u.mark_implicit)
+                r = implicit_dirs_collect(&u, &implicit);
         if (r < 0)
                 goto out;
         entries = (uint64_t)archive_file_count(u.a);
@@ -1123,9 +1263,11 @@ int layer_unpack(int fd_in, int root_dirfd, const LayerUnpackOptions *o, LayerUn
                 .uncompressed_bytes = src.uncompressed,
                 .entries = entries,
                 .devices_skipped = u.devices_skipped,
+                .implicit_dirs = TAKE_PTR(implicit),
         };
-        hasher_final(src.blob, &ret->blob_digest);
-        if (src.compression == LAYER_COMPRESSION_NONE)
+        if (src.blob)
+                hasher_final(src.blob, &ret->blob_digest);
+        if (src.compression == LAYER_COMPRESSION_NONE && src.blob)
                 ret->diff_id = ret->blob_digest;
         else
                 hasher_final(src.diff, &ret->diff_id);
@@ -1138,6 +1280,7 @@ out:
         free(u.dir_times);
         pathset_done(&u.created);
         pathset_done(&u.dated);
+        strv_free(u.implicit);
         source_done(&src);
         return r;
 }

@@ -58,16 +58,37 @@ typedef struct LayerUnpackOptions {
          * lower /tmp (1777) into 0755. */
         const int *lower_fds;
         size_t n_lower_fds;
+        /* With LAYER_WHITEOUTS_OVERLAY, privileged and no lower_fds, for when the layers below are
+         * not unpacked yet (a pull unpacks its layers at once): list the directories made that
+         * way, and not described by an entry later, in LayerUnpackResult.implicit_dirs, for
+         * layer_implicit_dirs_fix() once the lowers are there. While the layer unpacks they carry
+         * the xattr LAYER_IMPLICIT_XATTR (an entry for the directory drops it); none is left when
+         * layer_unpack() succeeds. */
+        bool list_implicit_dirs;
+        /* The caller hashes the compressed bytes it feeds (a pull's store writer does): no blob
+         * digest here (LayerUnpackResult.blob_digest is left zero; compressed_bytes still counts
+         * them), one SHA-256 pass over the layer here instead of two. An uncompressed layer's one
+         * hash is then its diff_id. */
+        bool skip_blob_digest;
 } LayerUnpackOptions;
 
+/* Marks a directory made for a name's parent, in the unpack that made it (list_implicit_dirs).
+ * Never taken from a tar: entries' trusted.berth.* xattrs are skipped. */
+#define LAYER_IMPLICIT_XATTR "trusted.berth.implicit"
+
 typedef struct LayerUnpackResult {
-        Digest blob_digest;          /* SHA-256 of the bytes read from fd_in */
+        Digest blob_digest;          /* SHA-256 of the bytes read from fd_in (not with skip_blob_digest) */
         Digest diff_id;              /* SHA-256 of the uncompressed tar stream */
         uint64_t compressed_bytes;   /* read from fd_in */
         uint64_t uncompressed_bytes; /* the tar stream, trailing blocks included */
         uint64_t entries;            /* tar entries seen, whiteouts included */
         uint64_t devices_skipped;    /* device nodes left out when not privileged */
+        char **implicit_dirs;        /* with list_implicit_dirs: normalised paths, parents first
+                                      * (a strv; layer_unpack_result_done() frees it); else NULL */
 } LayerUnpackResult;
+
+/** layer_unpack_result_done() - free what @r owns (implicit_dirs); accepts NULL. */
+void layer_unpack_result_done(LayerUnpackResult *r);
 
 /**
  * layer_unpack() - read a layer from @fd_in to its end and apply it to the directory @root_dirfd:
@@ -81,3 +102,14 @@ typedef struct LayerUnpackResult {
  */
 int layer_unpack(int fd_in, int root_dirfd, const LayerUnpackOptions *o, LayerUnpackResult *ret,
                  BerthError *err);
+
+/**
+ * layer_implicit_dirs_fix() - give each directory of @paths (LayerUnpackResult.implicit_dirs of
+ * the layer unpacked in @root_dirfd) what layer_unpack() with @lower_fds (top first) would have
+ * given it: the mode, owner (@privileged), xattrs (trusted.overlay.* aside) and times of the
+ * top-most lower that has it. A lower that hides the path (a whiteout, a file, an opaque parent)
+ * ends the search; a path in no lower, or no longer a directory in @root_dirfd, is left as it is.
+ * Returns 0 or -errno with the path in @err.
+ */
+int layer_implicit_dirs_fix(int root_dirfd, char *const *paths, const int *lower_fds, size_t n_lower_fds,
+                            bool privileged, BerthError *err);

@@ -7,18 +7,21 @@ small layer of its own added with `umoci raw add-layer`, so a and b share base's
 container of a is kept (no --rm); its `layers` file says which chain ids it uses.
 """
 
+import fcntl
 import hashlib
 import io
 import json
 import os
 import shutil
+import signal
+import subprocess
 import tarfile
 import tempfile
 import time
 
 import pytest
 
-from conftest import BUILD_DIR, skip_or_fail
+from conftest import BUILD_DIR, skip_or_fail, wait_for
 from registry import build_image, require, run
 
 BERTH = os.path.join(BUILD_DIR, "berth")
@@ -135,3 +138,84 @@ def test_prune_keeps_layers_of_named_images(layout, ctx):
     assert layer_dirs(storage) == {chain_ids(storage, "localhost/gc:base")[0]}
     berth("rmi", "--storage", storage, "localhost/gc:base")
     assert layer_dirs(storage) == set()
+
+
+# ---- the GC lock (<storage>/gc.lock): shared by pull, load and run, exclusive by rmi and prune ----
+
+
+def gc_lock(storage, op):
+    """The store's GC lock taken as berth takes it (flock on <storage>/gc.lock); close to release."""
+    f = open(os.path.join(storage, "gc.lock"), "a+")
+    fcntl.flock(f, op)
+    return f
+
+
+def waits_on_flock(pid, path):
+    """Whether @pid is blocked in flock() on @path (a "->" entry of /proc/locks)."""
+    ino = os.stat(path).st_ino
+    with open("/proc/locks") as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) > 5 and fields[1] == "->" and fields[5] == str(pid):
+                if int(fields[6].split(":")[2]) == ino:
+                    return True
+    return False
+
+
+def test_gc_waits_for_a_shared_holder(layout, ctx):
+    """A pull or run between finding a layer and relying on it holds the lock shared: rmi (and
+    prune) wait for it, saying so, and remove nothing meanwhile."""
+    storage = os.path.join(ctx.dir, "storage")
+    berth("image", "load", "--storage", storage, "--dir", layout, "--name", "localhost/gc")
+    berth("run", "--storage", storage, "--rm", "localhost/gc:a", "/bin/busybox", "true")
+    before = layer_dirs(storage)
+    assert len(before) == 2
+    holder = gc_lock(storage, fcntl.LOCK_SH)
+    p = subprocess.Popen([BERTH, "rmi", "--storage", storage, "localhost/gc:a", "localhost/gc:b", "localhost/gc:base"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stderr.readline()
+        assert "rmi: waiting for the pulls, loads and runs using the store to finish" in line
+        assert p.poll() is None
+        assert layer_dirs(storage) == before
+        assert "localhost/gc:a" in berth("images", "--storage", storage).stdout
+        # Other shared holders (a run) go on meanwhile.
+        berth("run", "--storage", storage, "--rm", "localhost/gc:b", "/bin/busybox", "true")
+        holder.close()
+        out, err = p.communicate(timeout=60)
+    finally:
+        holder.close()
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGKILL)
+            p.wait()
+    assert p.returncode == 0, err
+    assert "Removed 3 unpacked layers" in out
+    assert layer_dirs(storage) == set()
+
+
+def test_run_waits_for_gc(layout, ctx):
+    """While GC holds the lock, a run does not look for its layers: it waits, then finds (and
+    unpacks again) whatever the GC left, and runs."""
+    storage = os.path.join(ctx.dir, "storage")
+    berth("image", "load", "--storage", storage, "--dir", layout, "--name", "localhost/gc")
+    berth("run", "--storage", storage, "--rm", "localhost/gc:a", "/bin/busybox", "true")
+    base, a = chain_ids(storage, "localhost/gc:a")
+    gc = gc_lock(storage, fcntl.LOCK_EX)
+    p = subprocess.Popen([BERTH, "run", "--storage", storage, "--rm", "localhost/gc:a", "/bin/busybox", "echo", "ran"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: waits_on_flock(p.pid, os.path.join(storage, "gc.lock")), what="berth run to wait for gc.lock")
+        # What a GC does to a layer directory meanwhile: renamed away, then removed.
+        os.rename(os.path.join(storage, "layers", a), os.path.join(storage, "layers", ".gc-%s-1" % a))
+        shutil.rmtree(os.path.join(storage, "layers", ".gc-%s-1" % a))
+        gc.close()
+        out, err = p.communicate(timeout=60)
+    finally:
+        gc.close()
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGKILL)
+            p.wait()
+    assert p.returncode == 0, err
+    assert out == "ran\n"
+    assert layer_dirs(storage) == {base, a}
+    assert mounts_under(storage) == []

@@ -18,6 +18,14 @@ in berth (unpack.c keeps the times of directories a layer changes without an ent
 
 Also: umoci 0.4's insert writes a layer without the last file's tar padding and end blocks, which
 berth reads as Go's archive/tar does; a layer cut inside the data is refused by both.
+
+Overlay parents: two more layers on top (tag `parents`), a lower one with /tmp 1777 and /a 0750
+1234:5678 (with a user.* xattr), and an upper one adding /tmp/x and /a/b/c with no entries for
+their parents. Inside a `berth run` container (overlayfs over the per-layer dirs) /tmp and /a must
+be what the lower made them, both after `berth image load` (the layers unpacked by `berth run`,
+each on top of the dirs below it) and after `berth pull` (the layers unpacked while they download,
+at once, and fixed up at commit). The whole overlay rootfs of a running container is compared with
+umoci's tree too, as the flattened copy is.
 """
 
 import gzip
@@ -34,7 +42,7 @@ import tempfile
 import pytest
 
 from conftest import BUILD_DIR, skip_or_fail
-from registry import build_image, require, run
+from registry import Registry, build_image, require, run
 
 BERTH = os.path.join(BUILD_DIR, "berth")
 TOOLS = ("umoci",)
@@ -120,6 +128,25 @@ def awkward_layer():
         # The last entry a regular file: Python pads it and writes the end blocks.
         entry("last", data=b"the last entry\n", mode=0o444),
     ]
+
+
+def parents_lower_layer():
+    return [
+        entry("tmp", tarfile.DIRTYPE, 0o1777, mtime=1500000000),
+        entry("a", tarfile.DIRTYPE, 0o750, uid=1234, gid=5678, xattrs={"user.a": "kept"}, mtime=1500000001),
+    ]
+
+
+def parents_upper_layer():
+    # No entries for tmp, a or a/b: the unpacker makes them.
+    return [entry("tmp/x", data=b"x\n"), entry("a/b/c", data=b"c\n")]
+
+
+PARENTS_IMPLICIT_DIRS = ("a/b",)  # in no lower layer: 0755 root, the time of the unpack
+# umoci gives the directory it makes a/b in the time of the unpack (it restores the times of the
+# directories entries are added to, not of those it makes a missing parent in); berth keeps the
+# lower layer's, in the flattened copy and the overlay alike.
+UMOCI_RETIMED_DIRS = ("a",)
 
 
 def tree(root):
@@ -259,3 +286,111 @@ def test_umoci_insert_layer_without_padding(image):
     p = run([BERTH, "image", "unpack", "--storage", storage, "localhost/ok:cut", os.path.join(work, "cut")], check=False)
     assert p.returncode == 1 and "Truncated tar archive" in p.stderr
     assert not os.path.exists(os.path.join(work, "cut"))
+
+
+# ---- overlay parents ----
+
+
+def berth_run_stat(storage, image, *paths):
+    """{path: (mode, uid, gid, mtime)} as a container of @image sees them."""
+    p = run([BERTH, "run", "--rm", "--storage", storage, image, "/bin/busybox", "stat", "-c", "%n %a %u %g %Y"]
+            + list(paths))
+    out = {}
+    for line in p.stdout.splitlines():
+        name, mode, uid, gid, mtime = line.split()
+        out[name] = (int(mode, 8), int(uid), int(gid), int(mtime))
+    return out
+
+
+def no_marks_left(storage):
+    """No directory under layers/ carries the unpacker's trusted.berth.implicit mark."""
+    for dirpath, dirnames, _ in os.walk(os.path.join(storage, "layers")):
+        for d in dirnames + ["."]:
+            names = os.listxattr(os.path.join(dirpath, d), follow_symlinks=False)
+            assert "trusted.berth.implicit" not in names, os.path.join(dirpath, d)
+
+
+def overlay_tree_equals_umoci(root, storage, image):
+    """The overlay rootfs of a running container of @image, walked from the host, against umoci's
+    and against berth's flattened copy (`berth image unpack`)."""
+    flat = os.path.join(storage, "..", "flat")
+    run([BERTH, "image", "unpack", "--storage", storage, image, flat])
+    flattened, flat_links = tree(flat)
+    p = run([BERTH, "run", "-d", "--storage", storage, image, "/bin/busybox", "sleep", "600"])
+    cid = p.stdout.strip()
+    try:
+        rootfs = os.path.join(storage, "containers", cid, "rootfs")
+        assert os.path.ismount(rootfs)
+        ours, our_links = tree(rootfs)
+    finally:
+        run([BERTH, "rm", "-f", "--storage", storage, cid])
+    theirs, their_links = tree(os.path.join(root, "parents-bundle", "rootfs"))
+    # The runtime's mount points, made in the upper dir.
+    extra = set(ours) - set(theirs)
+    assert extra <= {"dev", "proc", "sys"}, extra
+    for p in extra:
+        del ours[p]
+    assert sorted(ours) == sorted(theirs)
+    for p in IMPLICIT_DIRS + PARENTS_IMPLICIT_DIRS:
+        assert ours[p][:6] == theirs[p][:6] == flattened[p][:6] == (stat.S_IFDIR, 0o755, 0, 0, None, {})
+        ours[p] = theirs[p] = flattened[p] = ours[p][:6]
+    diffs = [(p, ours[p], flattened[p]) for p in sorted(ours) if ours[p] != flattened[p]]
+    assert diffs == [], "\n".join(map(repr, diffs))
+    assert our_links == flat_links
+    for p in UMOCI_RETIMED_DIRS:
+        assert ours[p][:6] == theirs[p][:6]
+        ours[p] = theirs[p] = ours[p][:6]
+    diffs = [(p, ours[p], theirs[p]) for p in sorted(ours) if ours[p] != theirs[p]]
+    assert diffs == [], "\n".join(map(repr, diffs))
+    assert our_links == their_links
+
+
+def check_parents(root, storage, image):
+    # (/a/b is beyond the container's reach: /a is 0750 and it has no CAP_DAC_OVERRIDE.)
+    seen = berth_run_stat(storage, image, "/tmp", "/a")
+    assert seen["/tmp"] == (0o1777, 0, 0, 1500000000)
+    assert seen["/a"] == (0o750, 1234, 5678, 1500000001)
+    no_marks_left(storage)
+    overlay_tree_equals_umoci(root, storage, image)
+
+
+@pytest.fixture(scope="module")
+def parents_image(image):
+    """rt and the two parents layers on top, alone in a layout of its own, and umoci's unpack of it."""
+    root, layout = image
+    playout = os.path.join(root, "parents-layout")
+    shutil.copytree(layout, playout)
+    for name, entries, image_from in (
+        ("parents-lower.tar", parents_lower_layer(), "rt"),
+        ("parents-upper.tar", parents_upper_layer(), "parents"),
+    ):
+        path = os.path.join(root, name)
+        write_layer(path, entries)
+        run(["umoci", "raw", "add-layer", "--image", playout + ":" + image_from, "--tag", "parents", path])
+    run(["umoci", "rm", "--image", playout + ":rt"])
+    run(["umoci", "unpack", "--image", playout + ":parents", os.path.join(root, "parents-bundle")])
+    return root, playout
+
+
+def test_overlay_parents_after_load(parents_image, ctx):
+    """berth run unpacks each layer on top of the dirs of the layers below it."""
+    root, layout = parents_image
+    storage = os.path.join(ctx.dir, "store")
+    run([BERTH, "image", "load", "--storage", storage, "--dir", layout, "--name", "localhost/parents:1"])
+    check_parents(root, storage, "localhost/parents:1")
+
+
+def test_overlay_parents_after_pull(parents_image, ctx):
+    """berth pull unpacks the layers at once while they download; the parents are fixed at commit."""
+    require(("docker-registry", "skopeo"), BERTH)
+    root, layout = parents_image
+    reg = Registry(tempfile.mkdtemp(prefix="registry-", dir=root))
+    try:
+        ref = "%s/test/parents:1" % reg.host
+        run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", "oci:%s:parents" % layout, "docker://" + ref])
+        storage = os.path.join(ctx.dir, "store")
+        p = run([BERTH, "pull", "--storage", storage, ref])
+        assert "0 unpacked from the store" in p.stdout, p.stdout
+        check_parents(root, storage, ref)
+    finally:
+        reg.stop()

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "basic/error.h"
@@ -121,8 +122,8 @@ static void test_stream_commits(void **state)
         assert_int_equal(image_layer_stream_begin(f->root, &f->layer, &st, &err), 0);
         assert_non_null(st);
         feed(st, f->tar, f->tar_len, 100);
-        assert_int_equal(image_layer_stream_finish(st, &err), 0);
-        assert_int_equal(image_layer_stream_commit(st, &err), 0);
+        assert_int_equal(image_layer_stream_finish(st, &f->layer.blob, &err), 0);
+        assert_int_equal(image_layer_stream_commit(st, NULL, 0, &err), 0);
         image_layer_stream_free(st);
 
         snprintf(path, sizeof(path), "%s/layers/%s/hello", f->root, digest_hex(&f->layer.chain_id, hex));
@@ -138,6 +139,48 @@ static void test_stream_commits(void **state)
         assert_null(st);
 }
 
+/* A parent the layer has no entry for is made at commit as the layer below made it, and no mark
+ * is left (the child cannot see the layers below: they may be downloading too). */
+static void test_stream_parent_from_lower(void **state)
+{
+        Fixture *f = *state;
+        ImageLayerStream *st = NULL;
+        BerthError err = {};
+        char hex[DIGEST_HEX_LEN + 1], lower[128], path[256], buf[8];
+        struct timespec ts[2] = {{1200000000, 0}, {1200000000, 0}};
+        const char *lowers[1] = {lower};
+        struct stat s;
+
+        if (geteuid() != 0) {
+                print_message("# skip: needs root (owners, trusted.* xattrs)\n");
+                skip();
+        }
+        f->tar_len = tar_one_file(f->tar, sizeof(f->tar), "tmp/x", "x\n");
+        digest_of(f->tar, f->tar_len, &f->layer.blob);
+        f->layer.diff_id = f->layer.chain_id = f->layer.blob;
+        snprintf(lower, sizeof(lower), "%s/lower", f->root);
+        assert_int_equal(mkdir(lower, 0755), 0);
+        snprintf(path, sizeof(path), "%s/tmp", lower);
+        assert_int_equal(mkdir(path, 0700), 0);
+        assert_int_equal(chmod(path, 01777), 0);
+        assert_int_equal(chown(path, 1234, 5678), 0);
+        assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+
+        assert_int_equal(image_layer_stream_begin(f->root, &f->layer, &st, &err), 0);
+        feed(st, f->tar, f->tar_len, 1000);
+        assert_int_equal(image_layer_stream_finish(st, &f->layer.blob, &err), 0);
+        assert_int_equal(image_layer_stream_commit(st, lowers, 1, &err), 0);
+        image_layer_stream_free(st);
+
+        snprintf(path, sizeof(path), "%s/layers/%s/tmp", f->root, digest_hex(&f->layer.chain_id, hex));
+        assert_int_equal(stat(path, &s), 0);
+        assert_int_equal(s.st_mode & 07777, 01777);
+        assert_int_equal(s.st_uid, 1234);
+        assert_int_equal(s.st_gid, 5678);
+        assert_int_equal(s.st_mtim.tv_sec, 1200000000);
+        assert_true(getxattr(path, "trusted.berth.implicit", buf, sizeof(buf)) < 0);
+}
+
 /* Each failure leaves no directory, finished or temporary. */
 static void check_fails(Fixture *f, const ImageLayer *layer, const unsigned char *data, size_t n, int want,
                         const char *msg)
@@ -145,14 +188,16 @@ static void check_fails(Fixture *f, const ImageLayer *layer, const unsigned char
         ImageLayerStream *st = NULL;
         BerthError err = {};
         char got[128];
+        Digest fed;
         int r;
 
+        digest_of(data, n, &fed); /* what a pull's store writer computes of the bytes fed */
         assert_int_equal(image_layer_stream_begin(f->root, layer, &st, &err), 0);
         r = 0;
         for (size_t off = 0; r >= 0 && off < n; off += 512)
                 r = image_layer_stream_write(st, data + off, MIN((size_t)512, n - off), &err);
         if (r >= 0)
-                r = image_layer_stream_finish(st, &err);
+                r = image_layer_stream_finish(st, &fed, &err);
         assert_int_equal(r, want);
         if (msg)
                 assert_non_null(strstr(err.msg, msg));
@@ -217,6 +262,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_stream_commits, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_stream_parent_from_lower, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stream_wrong_diff_id, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stream_not_the_blob, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stream_not_a_tar, setup, teardown),

@@ -120,6 +120,38 @@ static void test_blob_round_trip(void **state)
         assert_int_equal(count_entries(f->root, "tmp"), 0);
 }
 
+/* A pull checks every blob before it commits any: the digest first, then a commit that does not
+ * hash again and still refuses another digest. */
+static void test_blob_digest_then_commit(void **state)
+{
+        Fixture *f = *state;
+        StoreBlobWriter *w = NULL;
+        static const char text[] = "checked before commit\n";
+        BerthError err = {0};
+        Digest d, got, other;
+
+        digest_of(text, strlen(text), &d);
+        digest_of("other", 5, &other);
+        assert_int_equal(store_blob_writer_begin(f->store, (int64_t)strlen(text), &w, &err), 0);
+        assert_int_equal(store_blob_writer_write(w, text, strlen(text), &err), 0);
+        assert_int_equal(store_blob_writer_digest(w, &got), 0);
+        assert_true(digest_equal(&got, &d));
+        assert_int_equal(store_blob_writer_digest(w, &got), 0); /* the same, once more */
+        assert_true(digest_equal(&got, &d));
+        assert_int_equal(store_blob_writer_commit(w, &other, &err), -EBADMSG);
+        assert_non_null(strstr(err.msg, "digest mismatch"));
+        assert_int_equal(store_blob_exists(f->store, &other), 0);
+        w = store_blob_writer_free(w);
+
+        assert_int_equal(store_blob_writer_begin(f->store, (int64_t)strlen(text), &w, &err), 0);
+        assert_int_equal(store_blob_writer_write(w, text, strlen(text), &err), 0);
+        assert_int_equal(store_blob_writer_digest(w, &got), 0);
+        assert_int_equal(store_blob_writer_commit(w, &d, &err), 0);
+        assert_int_equal(store_blob_exists(f->store, &d), 1);
+        store_blob_writer_free(w);
+        assert_int_equal(count_entries(f->root, "tmp"), 0);
+}
+
 static void test_blob_unknown_size(void **state)
 {
         Fixture *f = *state;
@@ -501,10 +533,66 @@ static void test_blob_lock(void **state)
         store_blob_unlock(f->store, &d, -EBADF);
 }
 
+static void gc_wait_note(void *userdata)
+{
+        int fd = *(int *)userdata;
+
+        if (write(fd, "w", 1) != 1)
+                _exit(1);
+}
+
+/* Shared holders never wait for each other; an exclusive one says it waits (on_wait), then gets
+ * the lock once the shared holders let go. */
+static void test_gc_lock(void **state)
+{
+        Fixture *f = *state;
+        BerthError err = {};
+        int fd = -EBADF, pipefd[2], status;
+        char got[2];
+        pid_t pid;
+
+        assert_int_equal(store_gc_lock(f->store, false, NULL, NULL, &fd, &err), 0);
+        assert_true(fd >= 0);
+        assert_int_equal(pipe2(pipefd, O_CLOEXEC), 0);
+        pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                Store *s = NULL;
+                int sh = -EBADF, ex = -EBADF;
+
+                close(fd); /* flock() belongs to the open file: our copy would hold it too */
+                close(pipefd[0]);
+                if (store_open(f->root, &s, NULL) < 0 ||
+                    store_gc_lock(s, false, gc_wait_note, &pipefd[1], &sh, NULL) < 0)
+                        _exit(1);
+                close(sh);
+                if (write(pipefd[1], "s", 1) != 1 ||
+                    store_gc_lock(s, true, gc_wait_note, &pipefd[1], &ex, NULL) < 0 ||
+                    write(pipefd[1], "x", 1) != 1)
+                        _exit(1);
+                close(ex);
+                store_free(s);
+                _exit(0);
+        }
+        close(pipefd[1]);
+        /* "s": the shared lock came at once (no "w" before it); then "w": waiting for ours. */
+        assert_int_equal(read(pipefd[0], &got[0], 1), 1);
+        assert_int_equal(read(pipefd[0], &got[1], 1), 1);
+        assert_memory_equal(got, "sw", 2);
+        close(fd);
+        assert_int_equal(read(pipefd[0], got, 1), 1);
+        assert_int_equal(got[0], 'x');
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        close(pipefd[0]);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_blob_round_trip, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_blob_digest_then_commit, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_blob_digest_then_commit, setup_named, teardown),
                 cmocka_unit_test_setup_teardown(test_blob_unknown_size, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_blob_wrong_digest, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_blob_size_lies, setup, teardown),
@@ -522,6 +610,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_blobs_list_read_remove, setup_named, teardown),
                 cmocka_unit_test_setup_teardown(test_tmp_prune, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_blob_lock, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_gc_lock, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

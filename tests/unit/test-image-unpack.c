@@ -944,6 +944,106 @@ static void test_overlay_parent_from_lower(void **state)
         assert_int_equal(st.st_mode & 07777, 0755);
 }
 
+/* The same without the lowers at hand (a pull unpacks its layers at once): the parents made for
+ * names are listed, unmarked at the end, and layer_implicit_dirs_fix() gives them what the lowers
+ * gave them. A directory an entry describes (before or after a child) is not listed. */
+static void test_overlay_parent_listed_then_fixed(void **state)
+{
+        Fixture *f = *state;
+        BerthError err = {};
+        char lower[128], buf[16];
+        struct timespec ts[2] = {{1200000000, 0}, {1200000000, 0}};
+        LayerUnpackResult res = {};
+        struct stat st;
+        Tar t;
+
+        require_root();
+        LayerUnpackOptions o = {
+                .privileged = true,
+                .whiteouts = LAYER_WHITEOUTS_OVERLAY,
+                .list_implicit_dirs = true,
+        };
+        tar_begin(&t, FILTER_NONE);
+        tar_file(&t, "tmp/x", "x");
+        tar_file(&t, "a/b/c", "c");
+        tar_dir(&t, "a"); /* described after its child: the entry wins, not listed */
+        tar_file(&t, "hidden/y", "y");
+        tar_file(&t, "gone/z", "z");
+        tar_put(&t, entry_new("gone", AE_IFREG, 0600), "g", 1); /* replaced by a file */
+        struct archive_entry *x = entry_new("tricky", AE_IFDIR, 0755);
+        archive_entry_xattr_add_entry(x, LAYER_IMPLICIT_XATTR, "1", 1); /* never taken from a tar */
+        tar_put(&t, x, NULL, 0);
+        tar_end(&t);
+        assert_int_equal(unpack_buf(f, &t.buf, &o, &res, &err), 0);
+        free(t.buf.data);
+
+        assert_non_null(res.implicit_dirs);
+        assert_string_equal(res.implicit_dirs[0], "tmp");
+        assert_string_equal(res.implicit_dirs[1], "a/b");
+        assert_string_equal(res.implicit_dirs[2], "hidden");
+        assert_null(res.implicit_dirs[3]);
+        const char *all[] = {"tmp", "a", "a/b", "hidden", "tricky"};
+        for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+                int dfd = openat(f->root_fd, all[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                assert_true(dfd >= 0);
+                assert_true(fgetxattr(dfd, LAYER_IMPLICIT_XATTR, buf, sizeof(buf)) < 0); /* no mark left */
+                close(dfd);
+        }
+
+        /* The lowers, top first: the top one hides hidden/ (an opaque parent would too: a/). */
+        snprintf(lower, sizeof(lower), "%s/lower", f->parent);
+        assert_int_equal(mkdir(lower, 0755), 0);
+        int lfd = open(lower, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_true(lfd >= 0);
+        assert_int_equal(mkdirat(lfd, "tmp", 0700), 0);
+        assert_int_equal(fchmodat(lfd, "tmp", 01777, 0), 0);
+        assert_int_equal(fchownat(lfd, "tmp", 1234, 5678, 0), 0);
+        int tfd = openat(lfd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_int_equal(fsetxattr(tfd, "user.kept", "v", 1, 0), 0);
+        assert_int_equal(futimens(tfd, ts), 0);
+        close(tfd);
+        assert_int_equal(mkdirat(lfd, "a", 0755), 0);
+        assert_int_equal(mkdirat(lfd, "a/b", 0700), 0);
+        assert_int_equal(mknodat(lfd, "hidden", S_IFCHR | 0, makedev(0, 0)), 0);
+        int lowers[] = {lfd};
+        assert_int_equal(layer_implicit_dirs_fix(f->root_fd, res.implicit_dirs, lowers, 1, true, &err), 0);
+        layer_unpack_result_done(&res);
+        assert_null(res.implicit_dirs);
+
+        assert_int_equal(fstatat(f->root_fd, "tmp", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(st.st_mode & 07777, 01777);
+        assert_int_equal(st.st_uid, 1234);
+        assert_int_equal(st.st_gid, 5678);
+        assert_int_equal(st.st_mtim.tv_sec, 1200000000);
+        int rfd = openat(f->root_fd, "tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_int_equal(fgetxattr(rfd, "user.kept", buf, sizeof(buf)), 1);
+        close(rfd);
+        assert_int_equal(fstatat(f->root_fd, "a/b", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(st.st_mode & 07777, 0700);
+        assert_int_equal(fstatat(f->root_fd, "hidden", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(st.st_mode & 07777, 0755);
+
+        /* An opaque directory in the top lower hides what the lowers below have under it. */
+        assert_int_equal(fchmodat(f->root_fd, "a/b", 0755, 0), 0);
+        int afd = openat(lfd, "a", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_int_equal(unlinkat(afd, "b", AT_REMOVEDIR), 0);
+        assert_int_equal(fsetxattr(afd, "trusted.overlay.opaque", "y", 1, 0), 0);
+        close(afd);
+        char bottom[160];
+        snprintf(bottom, sizeof(bottom), "%s/bottom", f->parent);
+        assert_int_equal(mkdir(bottom, 0755), 0);
+        int bfd = open(bottom, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert_int_equal(mkdirat(bfd, "a", 0755), 0);
+        assert_int_equal(mkdirat(bfd, "a/b", 0711), 0);
+        int two[] = {lfd, bfd};
+        char *ab[] = {(char *)"a/b", NULL};
+        assert_int_equal(layer_implicit_dirs_fix(f->root_fd, ab, two, 2, true, &err), 0);
+        assert_int_equal(fstatat(f->root_fd, "a/b", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(st.st_mode & 07777, 0755);
+        close(bfd);
+        close(lfd);
+}
+
 /* A directory a later layer changes without an entry for it keeps the lower layer's times. */
 static void test_lower_dir_times_kept(void **state)
 {
@@ -1006,6 +1106,14 @@ static void test_digests(void **state)
                 assert_int_equal(res.compressed_bytes, t.buf.len);
                 assert_int_equal(res.uncompressed_bytes, plain.buf.len);
                 assert_int_equal(res.entries, 4);
+
+                /* The caller hashes the blob (a pull): none here, the diff_id all the same. */
+                LayerUnpackOptions skip = {.skip_blob_digest = true};
+                res = (LayerUnpackResult){};
+                assert_int_equal(unpack_buf(f, &t.buf, &skip, &res, &err), 0);
+                assert_true(digest_equal(&res.blob_digest, &(Digest){}));
+                assert_true(digest_equal(&res.diff_id, &plain_sha));
+                assert_int_equal(res.compressed_bytes, t.buf.len);
                 free(t.buf.data);
         }
         free(plain.buf.data);
@@ -1067,6 +1175,7 @@ int main(void)
                 T(test_missing_padding_and_end_blocks),
                 T(test_lower_dir_times_kept),
                 T(test_overlay_parent_from_lower),
+                T(test_overlay_parent_listed_then_fixed),
                 cmocka_unit_test(test_media_types),
         };
 

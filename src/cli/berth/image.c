@@ -60,6 +60,7 @@ static int image_load(int argc, char **argv)
         };
         _cleanup_(store_freep) Store *store = NULL;
         _cleanup_(layout_loaded_done) LayoutLoaded res = {};
+        _cleanup_close_ int gc_lock = -EBADF;
         const char *storage = STORE_DEFAULT_ROOT, *input = NULL, *dir = NULL, *name = NULL;
         BerthError err = {};
         char d[DIGEST_STRING_LEN + 1];
@@ -94,6 +95,9 @@ static int image_load(int argc, char **argv)
                 return 1;
         }
         r = store_open(storage, &store, &err);
+        /* Shared: a prune must not take blobs found present before the names are set. */
+        if (r >= 0)
+                r = store_gc_lock(store, false, NULL, NULL, &gc_lock, &err);
         if (r >= 0)
                 r = input ? image_archive_load(store, input, name, &res, &err)
                           : image_layout_load(store, dir, name, &res, &err);
@@ -127,6 +131,7 @@ static int image_save(int argc, char **argv)
                 {},
         };
         _cleanup_(store_freep) Store *store = NULL;
+        _cleanup_close_ int gc_lock = -EBADF;
         const char *storage = STORE_DEFAULT_ROOT, *output = NULL, *dir = NULL, *format = "oci";
         BerthError err = {};
         int c, r;
@@ -170,6 +175,9 @@ static int image_save(int argc, char **argv)
                 return 1;
         }
         r = store_open(storage, &store, &err);
+        /* Shared: the blobs must not go while they are copied out. */
+        if (r >= 0)
+                r = store_gc_lock(store, false, NULL, NULL, &gc_lock, &err);
         if (r >= 0)
                 r = docker   ? image_docker_archive_save(store, argv[optind], output, &err)
                     : output ? image_archive_save(store, argv[optind], output, &err)
@@ -328,7 +336,7 @@ static int image_unpack(int argc, char **argv)
         _cleanup_(store_freep) Store *store = NULL;
         _cleanup_(image_layers_done) ImageLayers layers = {};
         _cleanup_free_ char *name = NULL;
-        _cleanup_close_ int dfd = -EBADF;
+        _cleanup_close_ int dfd = -EBADF, gc_lock = -EBADF;
         const char *storage = STORE_DEFAULT_ROOT, *dir;
         BerthError err = {};
         Digest md;
@@ -346,6 +354,9 @@ static int image_unpack(int argc, char **argv)
         r = image_reference_canonical(argv[optind], &name, &err);
         if (r >= 0)
                 r = store_open(storage, &store, &err);
+        /* Shared: the blobs must not go while they are unpacked. */
+        if (r >= 0)
+                r = store_gc_lock(store, false, NULL, NULL, &gc_lock, &err);
         if (r >= 0)
                 r = store_name_get(store, name, &md, &err);
         if (r >= 0)
@@ -369,6 +380,18 @@ static int image_unpack(int argc, char **argv)
 
 /* ---- prune and rmi ---- */
 
+static void gc_lock_waiting(void *userdata)
+{
+        fprintf(stderr, "berth: %s: waiting for the pulls, loads and runs using the store to finish\n",
+                (const char *)userdata);
+}
+
+/* Exclusive: no pull, load or run is between finding a blob or layer and relying on it. */
+static int gc_lock_take(Store *store, const char *verb, int *ret_fd, BerthError *err)
+{
+        return store_gc_lock(store, true, gc_lock_waiting, (void *)verb, ret_fd, err);
+}
+
 static void prune_usage(FILE *f)
 {
         fprintf(f,
@@ -383,6 +406,7 @@ static void prune_usage(FILE *f)
 static int image_prune(int argc, char **argv)
 {
         _cleanup_(store_freep) Store *store = NULL;
+        _cleanup_close_ int gc_lock = -EBADF;
         const char *storage = STORE_DEFAULT_ROOT;
         BerthError err = {};
         uint64_t bytes = 0;
@@ -396,6 +420,8 @@ static int image_prune(int argc, char **argv)
                 return 1;
         }
         r = store_open(storage, &store, &err);
+        if (r >= 0)
+                r = gc_lock_take(store, "image prune", &gc_lock, &err);
         if (r < 0)
                 return cli_fail("image prune", NULL, &err, r);
         r = image_gc_remove_unreferenced(store, NULL, IMAGE_GC_GRACE_SEC, &bytes, &err);
@@ -422,6 +448,7 @@ static void rmi_usage(FILE *f)
 int berth_rmi(int argc, char **argv)
 {
         _cleanup_(store_freep) Store *store = NULL;
+        _cleanup_close_ int gc_lock = -EBADF;
         _cleanup_(digest_set_done) DigestSet reached = {}, chain_ids = {};
         _cleanup_(strv_freep) char **names = NULL;
         const char *storage = STORE_DEFAULT_ROOT;
@@ -448,6 +475,8 @@ int berth_rmi(int argc, char **argv)
                         return cli_fail("rmi", argv[i], &err, r);
         }
         r = store_open(storage, &store, &err);
+        if (r >= 0)
+                r = gc_lock_take(store, "rmi", &gc_lock, &err);
         if (r < 0)
                 return cli_fail("rmi", NULL, &err, r);
         STRV_FOREACH (n, names) {

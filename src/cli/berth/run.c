@@ -497,7 +497,7 @@ int berth_run(int argc, char **argv)
         _cleanup_(store_freep) Store *store = NULL;
         _cleanup_(image_layers_done) ImageLayers layers = {};
         _cleanup_free_ char *rootfs = NULL, *cdir = NULL, *storage_abs = NULL;
-        _cleanup_close_ int lock_fd = -EBADF;
+        _cleanup_close_ int lock_fd = -EBADF, gc_lock = -EBADF;
         ContainerRootfsKind kind;
         BerthError err = {};
         Digest manifest;
@@ -525,6 +525,10 @@ int berth_run(int argc, char **argv)
                 else
                         a.storage = storage_abs;
         }
+        /* Shared, from finding the image and its layers until the container's "layers" file keeps
+         * them: a concurrent rmi or prune waits instead of removing a layer about to be mounted. */
+        if (r >= 0)
+                r = store_gc_lock(store, false, NULL, NULL, &gc_lock, &err);
         if (r >= 0)
                 r = resolve_image(&a, store, &manifest, &err);
         if (r >= 0)
@@ -535,6 +539,7 @@ int berth_run(int argc, char **argv)
                 r = container_rootfs_create(store, a.storage, id, &layers,
                                             getenv("BERTH_NO_OVERLAY") ? CONTAINER_ROOTFS_NO_OVERLAY : 0,
                                             &rootfs, &kind, &err);
+        gc_lock = safe_close(gc_lock); /* not into the monitor or the container's lifetime */
         if (r < 0)
                 return run_fail(&a, error_message(&err, r));
         digest_format(&manifest, a.manifest);
