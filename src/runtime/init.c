@@ -289,5 +289,6 @@ _noreturn_ static void init_stage2(InitArgs *a)
                          -EBADF, &err);
 exec_failed:
         dprintf(STDERR_FILENO, "berth-runtime: %s\n", error_message(&err, r));
-        _exit(127);
+        /* The shell's statuses, which Docker and Podman report too: not found, cannot execute. */
+        _exit(r == -ENOENT ? 127 : 126);
 }

@@ -192,7 +192,8 @@ static int find_in_path(const char *name, const char *path_env, char **ret)
 int process_find_executable(const OciProcess *p, char **ret_path, BerthError *err)
 {
         int r = find_in_path(p->args[0], strv_env_get(p->env, "PATH"), ret_path);
-        if (r == -ENOENT)
+        /* runc's words: the client (Docker, Podman) turns them into exit status 127. */
+        if (r == -ENOENT && !strchr(p->args[0], '/'))
                 return error_setx(err, r, "exec \"%s\": executable file not found in $PATH", p->args[0]);
         if (r < 0)
                 return error_set(err, r, "exec \"%s\"", p->args[0]);

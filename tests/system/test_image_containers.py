@@ -362,10 +362,10 @@ def test_name_collision(store):
 
 
 def test_detach_failures_leave_nothing(store):
-    # a command that does not exist: create fails; the runtime's reason, one line
+    # a command that does not exist: create fails; the runtime's reason, one line, Docker's 127
     cid = store.name("nocmd")
     p = store.berth("run", "-d", "--name", cid, IMAGE, "/nonexistent")
-    assert p.returncode == 125 and p.stdout == ""
+    assert p.returncode == 127 and p.stdout == ""
     assert p.stderr.count("\n") == 1 and "/nonexistent" in p.stderr, p.stderr
     store.assert_gone(cid)
     # an image that is neither in the store nor anywhere to pull from
@@ -386,8 +386,15 @@ def test_exec_detached_and_status(store, ctx):
     store.run_detached(cid, "sleep", "1000")
     store.ok("exec", "-d", cid, "sh", "-c", "echo bg > /bg")
     wait_for(lambda: store.berth("exec", cid, "cat", "/bg").stdout == "bg\n", what="the detached exec")
+    # Docker's and Podman's statuses: 127 not found, 126 cannot execute; the command's own passes.
     p = store.berth("exec", cid, "/nonexistent")
-    assert p.returncode != 0 and "/nonexistent" in p.stderr
+    assert p.returncode == 127 and "/nonexistent" in p.stderr, p.stderr
+    p = store.berth("exec", cid, "no-such-program")
+    assert p.returncode == 127 and "executable file not found" in p.stderr, p.stderr
+    p = store.berth("exec", cid, "/bin")
+    assert p.returncode == 126 and "Permission denied" in p.stderr, p.stderr
+    p = store.berth("exec", cid, "sh", "-c", "echo failing >&2; exit 1")
+    assert (p.returncode, p.stderr) == (1, "failing\n")
     p = store.berth("exec", "-u", "nosuchuser", cid, "true")
     assert p.returncode == 125 and "nosuchuser" in p.stderr
     p = store.berth("exec", "-d", "-t", cid, "true")

@@ -103,6 +103,39 @@ def test_exit_code(images, storage):
     assert containers(storage) == []
 
 
+@pytest.mark.parametrize("args, status, words", [
+    (["no-such-program"], 127, 'exec "no-such-program": executable file not found in $PATH'),
+    (["/no/such/program"], 127, 'exec "/no/such/program": No such file or directory'),
+    (["/hello"], 126, 'exec "/hello": Permission denied'),  # a 0644 file of the second layer
+    (["/bin"], 126, 'exec "/bin": Permission denied'),  # found, then refused by execve()
+], ids=["not-in-path", "no-such-path", "not-executable", "a-directory"])
+@pytest.mark.parametrize("detach", [False, True], ids=["foreground", "detached"])
+def test_exit_status_of_a_program_that_cannot_run(images, storage, args, status, words, detach):
+    """Docker's and Podman's statuses: 127 not found, 126 cannot execute, 125 berth's own failure;
+    told apart from a container that exits 1 by the runtime's own log, not by guessing."""
+    opts = ["-d"] if detach else []
+    p = berth_run(storage, "--rm", *opts, images.two, *args)
+    if detach and args == ["/bin"]:
+        # execve() fails after start: the container ran (and exited 126), as with docker run -d.
+        assert p.returncode == 0, p.stderr
+        wait_for(lambda: containers(storage) == [], what="the --rm container to go")
+    else:
+        assert p.returncode == status, "rc %d: %s" % (p.returncode, p.stderr)
+        assert words in p.stderr, p.stderr
+    assert containers(storage) == []
+    assert mounts_under(storage) == []
+
+
+def test_exit_status_of_a_runtime_failure(images, storage, ctx):
+    """A failure of the runtime that is not about the program (here a volume whose host path does
+    not exist) is 125; a container exiting 1 stays 1."""
+    p = berth_run(storage, "--rm", "-v", "%s/missing:/data" % ctx.dir, images.base, "true")
+    assert p.returncode == 125, "rc %d: %s" % (p.returncode, p.stderr)
+    assert "missing" in p.stderr, p.stderr
+    berth_run(storage, "--rm", images.base, "sh", "-c", "echo error >&2; exit 1", check=1)
+    assert containers(storage) == []
+
+
 def test_env_workdir_user(images, storage):
     p = berth_run(storage, "--rm", "-e", "FOO=bar", "-w", "/made/here", "-u", "1000:1001", images.base, "sh", "-c",
                   "echo $FOO; busybox pwd; busybox id -u; busybox id -g", check=0)

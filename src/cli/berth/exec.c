@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "basic/strbuf.h"
@@ -144,12 +145,16 @@ static int user_args(ContainerRef *c, const char *spec, char ***args, BerthError
         return 0;
 }
 
-static int runtime_exec_args(ExecArgs *a, ContainerRef *c, char **cmd, char ***ret, BerthError *err)
+static int runtime_exec_args(ExecArgs *a, ContainerRef *c, char **cmd, const char *log_path, char ***ret,
+                             BerthError *err)
 {
         _cleanup_(strv_freep) char **args = NULL;
         int r;
 
-        if (strv_extend(&args, "exec") < 0)
+        /* Global flags first: the runtime's own errors into @log_path (see berth_exec()). */
+        if (strv_extend(&args, "--log") < 0 || strv_extend(&args, log_path) < 0 ||
+            strv_extend(&args, "--log-format") < 0 || strv_extend(&args, "json") < 0 ||
+            strv_extend(&args, "exec") < 0)
                 return -ENOMEM;
         if (a->user) {
                 r = user_args(c, a->user, &args, err);
@@ -174,6 +179,8 @@ int berth_exec(int argc, char **argv)
 {
         _cleanup_(container_ref_done) ContainerRef c = {.cdir_fd = -EBADF};
         _cleanup_(strv_freep) char **runtime_argv = NULL;
+        _cleanup_close_ int log_fd = -EBADF;
+        char log_path[64];
         ExecArgs a = {.storage = STORE_DEFAULT_ROOT};
         BerthError err = {};
         RuntimeState st;
@@ -194,14 +201,26 @@ int berth_exec(int argc, char **argv)
         else if (st.status != RUNTIME_STATUS_RUNNING)
                 r = cli_container_fail("exec", id, EXEC_EXIT_ERROR, "container is not running%s",
                                        st.status == RUNTIME_STATUS_PAUSED ? " (it is paused)" : "");
-        else if ((r = runtime_exec_args(&a, &c, argv + optind + 1, &runtime_argv, &err)) < 0)
+        else if ((log_fd = memfd_create("berth-exec-log", 0)) < 0)
+                r = cli_container_fail("exec", id, EXEC_EXIT_ERROR, "memfd: %s", strerror(errno));
+        else if (snprintf(log_path, sizeof(log_path), "/proc/self/fd/%d", log_fd) < 0 ||
+                 (r = runtime_exec_args(&a, &c, argv + optind + 1, log_path, &runtime_argv, &err)) < 0)
                 r = cli_container_fail("exec", id, EXEC_EXIT_ERROR, "%s", error_message(&err, r));
         strv_free(a.env);
         if (r != 0)
                 return r;
-        /* The runtime takes over this process: the command's status and signals pass straight through. */
-        fflush(NULL);
-        execv(runtime_argv[0], runtime_argv);
-        return cli_container_fail("exec", id, EXEC_EXIT_ERROR, "exec %s: %s", runtime_argv[0],
-                                  strerror(errno));
+        /* The command's status passes through, signals are forwarded. The runtime's own failure
+         * (it logs an error line only then, into the memfd it inherits and reopens by that path)
+         * is told from the command's status as `berth run` does: 127 not found, 126 cannot
+         * execute, 125 anything else. */
+        r = runtime_client_foreground(runtime_argv);
+        if (r < 0)
+                return cli_container_fail("exec", id, EXEC_EXIT_ERROR, "run %s: %s", runtime_argv[0],
+                                          strerror(-r));
+        if (r != 0) {
+                _cleanup_free_ char *why = runtime_log_last_error(AT_FDCWD, log_path);
+                if (why)
+                        r = runtime_error_exit_status(why);
+        }
+        return r;
 }

@@ -19,7 +19,6 @@
 #include "monitor.h"
 
 /* The runtime's own messages (JSON lines), apart from the container's output in ctr.log. */
-#define MONITOR_RUNTIME_LOG   "runtime.log"
 #define MONITOR_PID_FILE      "init.pid"
 #define MONITOR_SELF_PID_FILE "monitor.pid"
 
@@ -29,22 +28,14 @@
 
 static void report_failure(int report_fd, const char *what, int cdir_fd)
 {
-        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ char *why = runtime_log_last_error(cdir_fd, RUNTIME_LOG_FILE);
         char msg[1024];
-        size_t len;
 
-        snprintf(msg, sizeof(msg), "%c%s failed", REPORT_FAILED, what);
-        /* The last error the runtime logged says why (the lines are {"level":...,"msg":...}). */
-        if (read_full_file_at(cdir_fd, MONITOR_RUNTIME_LOG, 1 << 20, &text, &len) >= 0) {
-                char *line = NULL;
-                for (char *p = strtok(text, "\n"); p; p = strtok(NULL, "\n"))
-                        if (strstr(p, "\"level\":\"error\""))
-                                line = p;
-                json_object *o = line ? json_tokener_parse(line) : NULL, *m;
-                if (o && json_object_object_get_ex(o, "msg", &m) && json_object_is_type(m, json_type_string))
-                        snprintf(msg, sizeof(msg), "%c%s", REPORT_FAILED, json_object_get_string(m));
-                json_object_put(o);
-        }
+        /* The last error the runtime logged says why. */
+        if (why)
+                snprintf(msg, sizeof(msg), "%c%s", REPORT_FAILED, why);
+        else
+                snprintf(msg, sizeof(msg), "%c%s failed", REPORT_FAILED, what);
         (void)loop_write(report_fd, msg, strlen(msg));
 }
 
@@ -53,7 +44,7 @@ static int runtime_verb(const MonitorArgs *a, const char *verb, bool with_bundle
         _cleanup_free_ char *log = NULL, *pid_file = NULL;
         int r;
 
-        if (asprintf(&log, "%s/%s", a->cdir, MONITOR_RUNTIME_LOG) < 0 ||
+        if (asprintf(&log, "%s/%s", a->cdir, RUNTIME_LOG_FILE) < 0 ||
             asprintf(&pid_file, "%s/%s", a->cdir, MONITOR_PID_FILE) < 0)
                 return -ENOMEM;
         if (with_bundle)

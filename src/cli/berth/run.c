@@ -342,56 +342,21 @@ static int resolve_image(RunArgs *a, Store *store, Digest *ret, BerthError *err)
         return 0;
 }
 
-static volatile sig_atomic_t child_pid;
-
-static void forward_signal(int sig)
+/* Runs the runtime in the foreground (signals forwarded to it, and by it to the container);
+ * returns its status the shell way, or -errno when it could not be started. Its own errors also
+ * go to the bundle's RUNTIME_LOG_FILE, so that they can be told from the container's status. */
+static int runtime_run(const RuntimeClient *rt, const char *bundle, const char *id)
 {
-        if (child_pid > 0)
-                kill(child_pid, sig);
-}
+        _cleanup_free_ char *log = NULL;
+        _cleanup_(strv_freep) char **argv = NULL;
 
-static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-
-/* Runs the runtime in the foreground, forwarding signals to it (it forwards them to the
- * container); returns its status the shell way, or -errno when it could not be started. */
-static int runtime_run(const char *runtime, const char *root, const char *bundle, const char *id)
-{
-        struct sigaction sa = {.sa_handler = forward_signal}, old[ELEMENTSOF(forwarded)];
-        sigset_t block, saved;
-        int status;
-        pid_t pid;
-
-        sigemptyset(&block);
-        for (size_t i = 0; i < ELEMENTSOF(forwarded); i++)
-                sigaddset(&block, forwarded[i]);
-        sigprocmask(SIG_BLOCK, &block, &saved);
-        pid = fork();
-        if (pid < 0) {
-                int r = -errno;
-                sigprocmask(SIG_SETMASK, &saved, NULL);
-                return r;
-        }
-        if (pid == 0) {
-                sigprocmask(SIG_SETMASK, &saved, NULL);
-                execl(runtime, "berth-runtime", "--root", root, "run", "--bundle", bundle, id, (char *)NULL);
-                fprintf(stderr, "berth: run: exec %s: %s\n", runtime, strerror(errno));
-                _exit(RUN_EXIT_ERROR);
-        }
-        child_pid = pid;
-        for (size_t i = 0; i < ELEMENTSOF(forwarded); i++)
-                sigaction(forwarded[i], &sa, &old[i]);
-        sigprocmask(SIG_SETMASK, &saved, NULL);
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR) {
-                        status = RUN_EXIT_ERROR << 8;
-                        break;
-                }
-        child_pid = 0;
-        for (size_t i = 0; i < ELEMENTSOF(forwarded); i++)
-                sigaction(forwarded[i], &old[i], NULL);
-        if (WIFSIGNALED(status))
-                return 128 + WTERMSIG(status);
-        return WEXITSTATUS(status);
+        if (asprintf(&log, "%s/%s", bundle, RUNTIME_LOG_FILE) < 0)
+                return -ENOMEM;
+        argv = runtime_client_argv(rt, (const char *const[]){"--log", log, "--log-format", "json", "run",
+                                                             "--bundle", bundle, id, NULL});
+        if (!argv)
+                return -ENOMEM;
+        return runtime_client_foreground(argv);
 }
 
 /* container.json: what `berth ps` shows and `berth stop` needs, before the container starts. */
@@ -431,8 +396,10 @@ static int run_detached(RunArgs *a, const RuntimeClient *rt, const char *cdir, i
         int r;
 
         r = container_monitor_start(&m, &err);
-        if (r < 0)
-                return run_fail(a, error_message(&err, r));
+        if (r < 0) {
+                (void)run_fail(a, error_message(&err, r));
+                return runtime_error_exit_status(error_message(&err, r));
+        }
         *ret_started = true;
         printf("%s\n", id);
         return 0;
@@ -480,10 +447,16 @@ static int run_container(RunArgs *a, const ImageLayers *layers, const char *cdir
         if (a->detach)
                 return run_detached(a, &rt, cdir, lock_fd, id, ret_started);
         *ret_started = true;
-        r = runtime_run(rt.binary, rt.root, cdir, id);
+        r = runtime_run(&rt, cdir, id);
         if (r < 0) {
                 error_set(&err, r, "start %s", rt.binary);
                 return run_fail(a, error_message(&err, r));
+        }
+        if (r != 0) {
+                /* The runtime failed (it said why on stderr), or the container exited non-zero. */
+                _cleanup_free_ char *why = runtime_log_last_error(cdir_fd, RUNTIME_LOG_FILE);
+                if (why)
+                        r = runtime_error_exit_status(why);
         }
         /* For `berth ps -a`; with --rm the directory goes anyway. */
         if (!a->rm)

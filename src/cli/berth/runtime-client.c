@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,40 @@
 DEFINE_TRIVIAL_CLEANUP_FUNC(json_object *, json_object_put);
 
 #define STATE_MAX_BYTES (1 << 20)
+
+char *runtime_log_last_error(int dir_fd, const char *path)
+{
+        _cleanup_free_ char *text = NULL;
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        json_object *m;
+        char *line = NULL;
+        size_t len;
+
+        if (read_full_file_at(dir_fd, path, 1 << 20, &text, &len) < 0)
+                return NULL;
+        for (char *p = strtok(text, "\n"); p; p = strtok(NULL, "\n"))
+                if (strstr(p, "\"level\":\"error\""))
+                        line = p;
+        o = line ? json_tokener_parse(line) : NULL;
+        if (!o || !json_object_object_get_ex(o, "msg", &m) || !json_object_is_type(m, json_type_string))
+                return NULL;
+        return strdup(json_object_get_string(m));
+}
+
+int runtime_error_exit_status(const char *msg)
+{
+        /* berth-runtime's words (runc's): `exec "NAME": executable file not found in $PATH`, or
+         * `exec "/PATH": <strerror>` when the program named by its path cannot be run. */
+        const char *e = msg ? strstr(msg, "exec \"") : NULL;
+
+        if (!e)
+                return 125;
+        if (strstr(e, "executable file not found") || strstr(e, "No such file or directory"))
+                return 127;
+        if (strstr(e, "Permission denied") || strstr(e, "Exec format error") || strstr(e, "Is a directory"))
+                return 126;
+        return 125;
+}
 
 int runtime_client_init(RuntimeClient *rc, const char *storage_abs)
 {
@@ -53,6 +88,57 @@ char **runtime_client_argv(const RuntimeClient *rc, const char *const *args)
                 if (strv_extend(&argv, *a) < 0)
                         return strv_free(argv);
         return argv;
+}
+
+static volatile sig_atomic_t foreground_pid;
+
+static void forward_signal(int sig)
+{
+        if (foreground_pid > 0)
+                kill(foreground_pid, sig);
+}
+
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+
+int runtime_client_foreground(char *const *argv)
+{
+        struct sigaction sa = {.sa_handler = forward_signal}, old[ELEMENTSOF(forwarded)];
+        sigset_t block, saved;
+        int status;
+        pid_t pid;
+
+        sigemptyset(&block);
+        for (size_t i = 0; i < ELEMENTSOF(forwarded); i++)
+                sigaddset(&block, forwarded[i]);
+        fflush(NULL);
+        sigprocmask(SIG_BLOCK, &block, &saved);
+        pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+                sigprocmask(SIG_SETMASK, &saved, NULL);
+                return r;
+        }
+        if (pid == 0) {
+                sigprocmask(SIG_SETMASK, &saved, NULL);
+                execv(argv[0], argv);
+                fprintf(stderr, "berth: exec %s: %s\n", argv[0], strerror(errno));
+                _exit(125);
+        }
+        foreground_pid = pid;
+        for (size_t i = 0; i < ELEMENTSOF(forwarded); i++)
+                sigaction(forwarded[i], &sa, &old[i]);
+        sigprocmask(SIG_SETMASK, &saved, NULL);
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR) {
+                        status = 125 << 8;
+                        break;
+                }
+        foreground_pid = 0;
+        for (size_t i = 0; i < ELEMENTSOF(forwarded); i++)
+                sigaction(forwarded[i], &old[i], NULL);
+        if (WIFSIGNALED(status))
+                return 128 + WTERMSIG(status);
+        return WEXITSTATUS(status);
 }
 
 /* In the child: fd @from (or /dev/null for -1) as @to. */

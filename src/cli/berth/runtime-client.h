@@ -36,6 +36,31 @@ typedef struct RuntimeClient {
         char *root;   /* its --root: <storage>/runtime */
 } RuntimeClient;
 
+/* The runtime's own messages, as JSON lines (--log FILE --log-format json), in the container's
+ * directory: apart from the container's output, and readable after the runtime has exited. */
+#define RUNTIME_LOG_FILE "runtime.log"
+
+/**
+ * runtime_log_last_error() - the message of the last "error" line of the runtime's JSON log
+ * @path (relative to @dir_fd; the runtime logs errors only when it fails), or NULL when there is
+ * none.
+ */
+char *runtime_log_last_error(int dir_fd, const char *path);
+
+/**
+ * runtime_error_exit_status() - what `berth run` exits with when the runtime failed with @msg,
+ * as Docker and Podman do: 127 when the program was not found, 126 when it could not be
+ * executed, 125 for any other failure of the runtime.
+ */
+int runtime_error_exit_status(const char *msg);
+
+/**
+ * runtime_client_foreground() - run @argv (the runtime, see runtime_client_argv()) with this
+ * process's stdio and wait, forwarding SIGINT, SIGTERM, SIGHUP and SIGQUIT to it; its status the
+ * shell way (128+N for signal N), or -errno when it could not be forked.
+ */
+int runtime_client_foreground(char *const *argv);
+
 /** runtime_client_init() - the runtime next to berth, with the state root of @storage_abs. */
 int runtime_client_init(RuntimeClient *rc, const char *storage_abs);
 void runtime_client_done(RuntimeClient *rc);
