@@ -501,6 +501,18 @@ static void error_note_attempts(BerthError *err, unsigned attempts)
         (void)snprintf(err->msg + len, sizeof(err->msg) - len, " (after %u attempts)", attempts);
 }
 
+/* "GET URL: STATUS: CODE: message" for a manifest or config request that did not get 200. */
+static int response_fail(const Response *resp, const char *url, unsigned attempt, BerthError *err)
+{
+        int r = http_status_to_errno(resp->status);
+        char why[512];
+
+        describe_http_error(resp->status, resp->body.ptr, resp->body.len, why, sizeof(why));
+        error_setx(err, r, "GET %s: %s", url, why);
+        error_note_attempts(err, attempt);
+        return r;
+}
+
 /* ---- credentials ---- */
 
 static char *auth_file_path(const RegistryPullOptions *o)
@@ -671,14 +683,8 @@ static int manifest_fetch(Client *c, const char *what, const Digest *expected, i
                 error_note_attempts(err, attempt);
                 return r;
         }
-        if (resp.status != 200) {
-                char why[512];
-
-                describe_http_error(resp.status, resp.body.ptr, resp.body.len, why, sizeof(why));
-                error_setx(err, http_status_to_errno(resp.status), "GET %s: %s", url, why);
-                error_note_attempts(err, attempt);
-                return http_status_to_errno(resp.status);
-        }
+        if (resp.status != 200)
+                return response_fail(&resp, url, attempt, err);
         if (resp.body.len == 0)
                 return error_setx(err, -EPROTO, "GET %s: empty manifest", url);
         m.bytes = resp.body;
@@ -1391,14 +1397,8 @@ static int config_fetch(Client *c, Store *s, const Descriptor *d, char **ret, si
                 error_note_attempts(err, attempt);
                 return r;
         }
-        if (resp.status != 200) {
-                char why[512];
-
-                describe_http_error(resp.status, resp.body.ptr, resp.body.len, why, sizeof(why));
-                error_setx(err, http_status_to_errno(resp.status), "GET %s: %s", url, why);
-                error_note_attempts(err, attempt);
-                return http_status_to_errno(resp.status);
-        }
+        if (resp.status != 200)
+                return response_fail(&resp, url, attempt, err);
         if (resp.body.len != (uint64_t)d->size)
                 return error_setx(err, -EBADMSG, "GET %s: %zu bytes, the descriptor says %" PRId64, url,
                                   resp.body.len, d->size);
