@@ -1120,6 +1120,16 @@ static void blobs_report(Transfer *ts, size_t nt, const RegistryPullOptions *o, 
 }
 
 /* Drive the transfers until all have ended or one failed (its index in *@ret_failed). */
+static bool pull_cancelled(const RegistryPullOptions *o)
+{
+        return o->cancel && *o->cancel;
+}
+
+static int pull_cancel_error(const Client *c, BerthError *err)
+{
+        return error_setx(err, -ECANCELED, "%s: interrupted", c->ref->registry);
+}
+
 static int blobs_wait(Client *c, CURLM *multi, Transfer *ts, size_t nt, const RegistryPullOptions *o,
                       int *ret_failed, BerthError *err)
 {
@@ -1132,6 +1142,8 @@ static int blobs_wait(Client *c, CURLM *multi, Transfer *ts, size_t nt, const Re
                 uint64_t now, next_retry = UINT64_MAX;
                 int left, timeout_msec = 100;
 
+                if (pull_cancelled(o))
+                        return pull_cancel_error(c, err);
                 if (curl_multi_perform(multi, &running) != CURLM_OK)
                         return error_setx(err, -EIO, "%s: transfer failed", c->ref->registry);
                 while ((msg = curl_multi_info_read(multi, &left))) {
@@ -1310,11 +1322,15 @@ static int blobs_fetch(Client *c, Store *s, Descriptor *descs, size_t n, ImageLa
         r = blobs_wait(c, multi, ts, nt, o, &first_failed, err);
         if (r < 0)
                 goto out;
-        if (first_failed >= 0) {
+        if (first_failed >= 0 && !pull_cancelled(o)) {
                 Transfer *t = &ts[first_failed];
 
                 r = t->err.code ? t->err.code : -EIO;
                 *err = t->err;
+                goto out;
+        }
+        if (pull_cancelled(o)) {
+                r = pull_cancel_error(c, err);
                 goto out;
         }
         for (size_t i = 0; i < nt; i++) {

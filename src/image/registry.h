@@ -38,6 +38,7 @@
 #define REGISTRY_CONF_DEFAULT "/etc/berth/registries.conf"
 #define REGISTRY_CONF_ENV     "BERTH_REGISTRIES_CONF"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -106,6 +107,9 @@ typedef struct RegistryPullOptions {
         const char *auth_file;       /* NULL: $REGISTRY_AUTH_FILE, else ~/.docker/config.json */
         RegistryProgressFn progress; /* NULL: none */
         void *progress_userdata;
+        /* Set (by a signal handler) to stop the pull: it then fails with -ECANCELED and cleans up
+         * as after any failure (no blob, layer directory, lock or name is left). NULL: never. */
+        const volatile sig_atomic_t *cancel;
         const char *unpack_root;     /* storage root: unpack layers while they download; NULL: store only */
         char **insecure_registries;  /* more HOST[:PORT] served over plain HTTP (strv, may be NULL) */
         const char *registries_conf; /* NULL: $BERTH_REGISTRIES_CONF, else REGISTRY_CONF_DEFAULT */

@@ -18,6 +18,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tarfile
 import tempfile
@@ -28,7 +29,7 @@ import urllib.request
 
 import pytest
 
-from conftest import BUILD_DIR, skip_or_fail
+from conftest import BUILD_DIR, skip_or_fail, wait_for
 from registry import TOOLS, Registry, build_image, free_port, require, run, sha256_file  # noqa: F401
 
 BERTH = os.path.join(BUILD_DIR, "berth")
@@ -546,6 +547,39 @@ def test_registry_dies_mid_blob(storage):
     assert max(tries) == RETRY_ATTEMPTS and all(n <= RETRY_ATTEMPTS for n in tries), tries
     assert store_blobs(storage) == {} and store_names(storage) == {}
     assert os.listdir(os.path.join(storage, "tmp")) == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_interrupted_pull_leaves_nothing(storage, sig):
+    """Ctrl-C (the signal to berth and its unpacking children, as a terminal sends it) or a
+    SIGTERM to berth alone while blobs download: the pull fails with one line, exits as the
+    signal would (128 + N), and leaves no blob, name, lock, temporary file or layer directory."""
+    with fake_registry("slow") as srv:
+        ref = "127.0.0.1:%d/fake:latest" % srv.server_address[1]
+        p = subprocess.Popen([BERTH, "pull", "--storage", storage, ref], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        try:
+            wait_for(lambda: srv.active > 0, what="a blob download under way")
+            if os.geteuid() == 0:  # each layer is being unpacked while it downloads
+                assert any(x.startswith(".tmp-") for x in layers_left(storage))
+            if sig == signal.SIGINT:
+                os.killpg(p.pid, sig)
+            else:
+                os.kill(p.pid, sig)
+            out, err = p.communicate(timeout=30)
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+    assert p.returncode == 128 + sig, err
+    assert len(err.strip().splitlines()) == 1 and err.strip().endswith("interrupted"), err
+    assert store_blobs(storage) == {} and store_names(storage) == {}
+    assert layers_left(storage) == []
+    for d in ("tmp", "locks"):
+        assert not os.path.isdir(os.path.join(storage, d)) or os.listdir(os.path.join(storage, d)) == []
+    with pytest.raises(ProcessLookupError):  # the unpacking children are gone too
+        os.killpg(p.pid, 0)
 
 
 def test_retry_backoff_is_exponential_and_bounded(storage, monkeypatch):

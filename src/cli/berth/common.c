@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/random.h>
@@ -74,4 +75,27 @@ int cli_container_id_random(char buf[static 13])
         for (size_t i = 0; i < sizeof(b); i++)
                 snprintf(buf + 2 * i, 3, "%02x", b[i]);
         return 0;
+}
+
+volatile sig_atomic_t cli_interrupted;
+
+static const int interrupting[] = {SIGINT, SIGTERM, SIGHUP};
+
+static void interrupt_handler(int sig)
+{
+        if (cli_interrupted) {
+                signal(sig, SIG_DFL);
+                raise(sig);
+                return;
+        }
+        cli_interrupted = sig;
+}
+
+void cli_interrupt_catch(bool on)
+{
+        struct sigaction sa = {.sa_handler = on ? interrupt_handler : SIG_DFL, .sa_flags = SA_RESTART};
+
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < ELEMENTSOF(interrupting); i++)
+                (void)sigaction(interrupting[i], &sa, NULL);
 }

@@ -4,6 +4,7 @@
 /* What the verbs share: the "--storage DIR" option, the one-line error report, where
  * berth-runtime is and how container ids are made. */
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -33,3 +34,13 @@ int cli_runtime_path(char **ret);
 
 /** cli_container_id_random() - 12 random lowercase hex digits, NUL-terminated, in @buf. */
 int cli_container_id_random(char buf[static 13]);
+
+/*
+ * A long operation (a pull) that Ctrl-C, SIGTERM or SIGHUP should stop cleanly: while caught, the
+ * first such signal only sets cli_interrupted (to its number), which the operation polls
+ * (RegistryPullOptions.cancel) to fail and clean up; a second one kills berth at once.
+ */
+extern volatile sig_atomic_t cli_interrupted;
+
+/** cli_interrupt_catch() - catch those signals (@on) or give them their default action back. */
+void cli_interrupt_catch(bool on);

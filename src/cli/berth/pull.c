@@ -195,7 +195,14 @@ int berth_pull(int argc, char **argv)
          * Others store the blobs, and berth run unpacks them. */
         if (geteuid() == 0)
                 o.unpack_root = storage;
+        o.cancel = &cli_interrupted;
+        cli_interrupt_catch(true);
         r = registry_pull(store, ref, &o, &res, &err);
+        cli_interrupt_catch(false);
+        if (r == -ECANCELED && cli_interrupted) {
+                (void)cli_fail("pull", canonical, &err, r);
+                return 128 + cli_interrupted; /* as if the signal had ended berth, after the cleanup */
+        }
         if (r < 0)
                 return cli_fail("pull", canonical, &err, r);
         if (quiet)

@@ -333,7 +333,10 @@ static int resolve_image(RunArgs *a, Store *store, Digest *ret, BerthError *err)
         /* As `berth pull` as root does: each layer is unpacked while it downloads. */
         if (geteuid() == 0)
                 o.unpack_root = a->storage;
+        o.cancel = &cli_interrupted;
+        cli_interrupt_catch(true);
         r = registry_pull(store, ref, &o, &res, err);
+        cli_interrupt_catch(false);
         if (r < 0) {
                 error_prefix(err, "pull: ");
                 return r;
@@ -513,8 +516,11 @@ int berth_run(int argc, char **argv)
                                             getenv("BERTH_NO_OVERLAY") ? CONTAINER_ROOTFS_NO_OVERLAY : 0,
                                             &rootfs, &kind, &err);
         gc_lock = safe_close(gc_lock); /* not into the monitor or the container's lifetime */
-        if (r < 0)
-                return run_fail(&a, error_message(&err, r));
+        if (r < 0) {
+                code = run_fail(&a, error_message(&err, r));
+                /* A pull stopped by Ctrl-C cleaned up; the status says the signal ended it. */
+                return r == -ECANCELED && cli_interrupted ? 128 + cli_interrupted : code;
+        }
         digest_format(&manifest, a.manifest);
         if (asprintf(&cdir, "%s/containers/%s", a.storage, id) < 0) {
                 (void)container_rootfs_remove(a.storage, id, NULL);
