@@ -691,6 +691,42 @@ def test_progress_on_a_terminal(storage):
     assert "\x1b[2K" in out and "Digest: sha256:" in out
 
 
+def test_run_shows_its_pull_progress_on_stderr(env, storage):
+    """berth run pulling a missing image draws the progress on its stderr when that is a
+    terminal; its stdout stays the container's."""
+    import pty
+
+    if os.geteuid() != 0:
+        skip_or_fail("berth run needs root")
+    ref = "%s/test/busybox:oci" % env.registry.host
+    primary, secondary = pty.openpty()
+    try:
+        proc = subprocess.Popen([BERTH, "run", "--rm", "--storage", storage, ref, "/bin/busybox", "echo", "hi"],
+                                stdout=subprocess.PIPE, stderr=secondary, close_fds=True)
+        os.close(secondary)
+        secondary = -1
+        chunks = []
+        while True:
+            try:
+                data = os.read(primary, 65536)
+            except OSError:  # EIO once the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        out = proc.stdout.read().decode()
+        proc.stdout.close()
+        assert proc.wait(timeout=30) == 0
+    finally:
+        os.close(primary)
+        if secondary >= 0:
+            os.close(secondary)
+    err = b"".join(chunks).decode()
+    assert out == "hi\n"
+    total = [x for x in err.splitlines() if "total" in x and "done" in x]
+    assert total and "\x1b[2K" in err, err
+
+
 def test_quiet_on_a_terminal_shows_no_progress(storage):
     import pty
 

@@ -5,7 +5,6 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "basic/error.h"
@@ -14,6 +13,7 @@
 #include "image/reference.h"
 #include "image/registry.h"
 #include "image/store.h"
+#include "pull-progress.h"
 #include "pull.h"
 
 static void pull_usage(FILE *f)
@@ -33,61 +33,6 @@ static void pull_usage(FILE *f)
                    "; localhost always is)\n"
                    "  -q, --quiet             print only the digest\n"
                    "  -h, --help              this text\n");
-}
-
-/* The progress display on a terminal: one line per blob, redrawn in place. */
-typedef struct Progress {
-        struct timespec start;
-        size_t lines; /* lines drawn so far, to move the cursor back up over */
-} Progress;
-
-static void format_bytes(uint64_t n, char *buf, size_t size)
-{
-        if (n >= (1ULL << 20))
-                snprintf(buf, size, "%.1f MiB", (double)n / (1 << 20));
-        else if (n >= (1ULL << 10))
-                snprintf(buf, size, "%.1f KiB", (double)n / (1 << 10));
-        else
-                snprintf(buf, size, "%" PRIu64 " B", n);
-}
-
-static void format_speed(uint64_t bytes, uint64_t msec, char *buf, size_t size)
-{
-        char b[32];
-
-        format_bytes(msec > 0 ? bytes * 1000 / msec : 0, b, sizeof(b));
-        snprintf(buf, size, "%s/s", b);
-}
-
-static void pull_progress(const RegistryBlobProgress *blobs, size_t n, bool final, void *userdata)
-{
-        Progress *p = userdata;
-        struct timespec now;
-        uint64_t done_all = 0, total_all = 0, msec;
-        char done[32], total[32], speed[48];
-
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        msec = (uint64_t)(now.tv_sec - p->start.tv_sec) * 1000 +
-               (uint64_t)((now.tv_nsec - p->start.tv_nsec) / 1000000);
-        if (p->lines > 0)
-                printf("\033[%zuA", p->lines);
-        for (size_t i = 0; i < n; i++) {
-                char hex[DIGEST_HEX_LEN + 1];
-
-                format_bytes(blobs[i].done_bytes, done, sizeof(done));
-                format_bytes(blobs[i].total_bytes, total, sizeof(total));
-                format_speed(blobs[i].done_bytes, blobs[i].elapsed_msec, speed, sizeof(speed));
-                printf("\033[2K%.12s  %10s / %-10s %12s%s\n", digest_hex(&blobs[i].digest, hex), done, total,
-                       speed, blobs[i].done_bytes == blobs[i].total_bytes ? "  done" : "");
-                done_all += blobs[i].done_bytes;
-                total_all += blobs[i].total_bytes;
-        }
-        format_bytes(done_all, done, sizeof(done));
-        format_bytes(total_all, total, sizeof(total));
-        format_speed(done_all, msec, speed, sizeof(speed));
-        printf("\033[2K%-12s  %10s / %-10s %12s%s\n", "total", done, total, speed, final ? "  done" : "");
-        p->lines = n + 1;
-        fflush(stdout);
 }
 
 enum {
@@ -117,7 +62,7 @@ int berth_pull(int argc, char **argv)
         RegistryPullResult res;
         BerthError err = {};
         char d[DIGEST_STRING_LEN + 1];
-        Progress progress = {};
+        PullProgress progress = {};
         bool quiet = false;
         int c, r;
 
@@ -185,11 +130,8 @@ int berth_pull(int argc, char **argv)
         r = store_open(storage, &store, &err);
         if (r < 0)
                 return cli_fail("pull", canonical, &err, r);
-        if (!quiet && isatty(STDOUT_FILENO)) {
-                clock_gettime(CLOCK_MONOTONIC, &progress.start);
-                o.progress = pull_progress;
-                o.progress_userdata = &progress;
-        }
+        if (!quiet)
+                pull_progress_attach(&progress, stdout, &o);
         o.insecure_registries = insecure;
         /* Layers are unpacked with their owners, devices and overlay whiteouts: root only.
          * Others store the blobs, and berth run unpacks them. */

@@ -27,6 +27,7 @@
 #include "common.h"
 #include "container-meta.h"
 #include "monitor.h"
+#include "pull-progress.h"
 #include "run.h"
 #include "runtime-client.h"
 #include "security-opt.h"
@@ -316,6 +317,7 @@ static int resolve_image(RunArgs *a, Store *store, Digest *ret, BerthError *err)
         _cleanup_free_ char *canonical = NULL;
         RegistryPullOptions o;
         RegistryPullResult res;
+        PullProgress progress = {};
         int r;
 
         r = image_reference_parse(a->image, &ref, err);
@@ -333,6 +335,7 @@ static int resolve_image(RunArgs *a, Store *store, Digest *ret, BerthError *err)
         /* As `berth pull` as root does: each layer is unpacked while it downloads. */
         if (geteuid() == 0)
                 o.unpack_root = a->storage;
+        pull_progress_attach(&progress, stderr, &o);
         o.cancel = &cli_interrupted;
         cli_interrupt_catch(true);
         r = registry_pull(store, ref, &o, &res, err);
