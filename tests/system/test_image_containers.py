@@ -288,13 +288,33 @@ def test_exited_container_listed_then_removed(store):
     assert cid not in store.ps("-a")
 
 
-def test_foreground_exit_recorded(store):
+def test_foreground_exit_recorded_and_logged(store):
+    """A foreground container's stdout and stderr reach berth run's own, each on its stream, and
+    its log too (as Docker keeps one for attached containers); its exit status is recorded."""
     cid = store.name("fg")
-    p = store.berth("run", "--name", cid, IMAGE, "sh", "-c", "echo out; exit 5")
-    assert p.returncode == 5 and p.stdout == "out\n", p.stderr
+    p = store.berth("run", "--name", cid, IMAGE, "sh", "-c", "echo out; echo err >&2; echo out2; exit 5")
+    assert p.returncode == 5 and p.stdout == "out\nout2\n" and p.stderr == "err\n", p.stderr
     assert store.ps("-a")[cid].startswith("Exited (5) ")
+    assert sorted(store.ok("logs", cid).stdout.splitlines()) == ["err", "out", "out2"]
+    store.ok("rm", cid)
+    store.assert_gone(cid)
+
+
+def test_foreground_with_a_terminal_keeps_no_log(store):
+    import pty
+
+    cid = store.name("fgt")
+    primary, secondary = pty.openpty()
+    try:
+        p = subprocess.run([BERTH, "run", "--storage", store.path, "--name", cid, "-t", IMAGE, "sh", "-c",
+                            "echo on-the-terminal"], stdin=secondary, stdout=secondary, stderr=secondary,
+                           timeout=WAIT_TIMEOUT)
+    finally:
+        os.close(secondary)
+        os.close(primary)
+    assert p.returncode == 0
     p = store.berth("logs", cid)
-    assert p.returncode != 0 and "ran in the foreground" in p.stderr
+    assert p.returncode == 1 and "with a terminal (-t)" in p.stderr, p.stderr
     store.ok("rm", cid)
     store.assert_gone(cid)
 

@@ -6,7 +6,7 @@
  *
  *   containers/<id>/container.json  written before the container starts: image, command, ...
  *   containers/<id>/exit.json       written when it has exited: {"ExitCode": N, "FinishedAt": T}
- *   containers/<id>/ctr.log         stdout and stderr of a detached (-d) container
+ *   containers/<id>/ctr.log         stdout and stderr of the container (none with -t)
  *
  * Both JSON files are replaced atomically, so a reader sees all of one or nothing. The
  * directory itself is flock()ed (LOCK_EX) by whoever looks after the running container (the

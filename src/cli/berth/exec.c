@@ -213,7 +213,7 @@ int berth_exec(int argc, char **argv)
          * (it logs an error line only then, into the memfd it inherits and reopens by that path)
          * is told from the command's status as `berth run` does: 127 not found, 126 cannot
          * execute, 125 anything else. */
-        r = runtime_client_foreground(runtime_argv);
+        r = runtime_client_foreground(runtime_argv, -EBADF);
         if (r < 0)
                 return cli_container_fail("exec", id, EXEC_EXIT_ERROR, "run %s: %s", runtime_argv[0],
                                           strerror(-r));

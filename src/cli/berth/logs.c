@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* berth logs: the output of a detached container, from its ctr.log. */
+/* berth logs: the output of a container (detached, or in the foreground without -t), from its ctr.log. */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -132,8 +132,8 @@ static int logs_show(const char *storage, const char *id, bool follow_flag, long
         fd = openat(c.cdir_fd, CONTAINER_LOG_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0 && errno == ENOENT)
                 return cli_container_fail("logs", id, 1,
-                                          "no log: it ran in the foreground (without -d), its output went "
-                                          "to the terminal");
+                                          "no log: it ran in the foreground with a terminal (-t), its "
+                                          "output went there");
         if (fd < 0)
                 return cli_container_fail("logs", id, 1, "%s: %s", CONTAINER_LOG_FILE, strerror(errno));
         if (tail >= 0 && (r = tail_offset(fd, tail, &start)) < 0)

@@ -350,19 +350,29 @@ static int resolve_image(RunArgs *a, Store *store, Digest *ret, BerthError *err)
 
 /* Runs the runtime in the foreground (signals forwarded to it, and by it to the container);
  * returns its status the shell way, or -errno when it could not be started. Its own errors also
- * go to the bundle's RUNTIME_LOG_FILE, so that they can be told from the container's status. */
-static int runtime_run(const RuntimeClient *rt, const char *bundle, const char *id)
+ * go to the bundle's RUNTIME_LOG_FILE, so that they can be told from the container's status.
+ * Without a terminal, the container's output is also kept in CONTAINER_LOG_FILE for
+ * `berth logs`, as for a detached one. */
+static int runtime_run(const RuntimeClient *rt, int cdir_fd, const char *bundle, const char *id,
+                       bool terminal)
 {
         _cleanup_free_ char *log = NULL;
         _cleanup_(strv_freep) char **argv = NULL;
+        _cleanup_close_ int out_log = -EBADF;
 
         if (asprintf(&log, "%s/%s", bundle, RUNTIME_LOG_FILE) < 0)
                 return -ENOMEM;
+        if (!terminal) {
+                out_log = openat(cdir_fd, CONTAINER_LOG_FILE,
+                                 O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0640);
+                if (out_log < 0)
+                        return -errno;
+        }
         argv = runtime_client_argv(rt, (const char *const[]){"--log", log, "--log-format", "json", "run",
                                                              "--bundle", bundle, id, NULL});
         if (!argv)
                 return -ENOMEM;
-        return runtime_client_foreground(argv);
+        return runtime_client_foreground(argv, out_log);
 }
 
 /* container.json: what `berth ps` shows and `berth stop` needs, before the container starts. */
@@ -453,7 +463,7 @@ static int run_container(RunArgs *a, const ImageLayers *layers, const char *cdir
         if (a->detach)
                 return run_detached(a, &rt, cdir, lock_fd, id, ret_started);
         *ret_started = true;
-        r = runtime_run(&rt, cdir, id);
+        r = runtime_run(&rt, cdir_fd, cdir, id, a->bundle.terminal);
         if (r < 0) {
                 error_set(&err, r, "start %s", rt.binary);
                 return run_fail(a, error_message(&err, r));

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,13 +101,59 @@ static void forward_signal(int sig)
 
 static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 
-int runtime_client_foreground(char *const *argv)
+static void safe_close_pair(int p[2])
+{
+        p[0] = safe_close(p[0]);
+        p[1] = safe_close(p[1]);
+}
+
+/* Copies what arrives on @pipes (the child's stdout and stderr) to our own stdout and stderr and
+ * appends it to @log_fd, until both are at their end. When our side of a stream is gone (a
+ * reader that went away: EPIPE), that pipe is closed, so the writer in the container gets EPIPE
+ * as it would have had it written there itself; its output is then no longer logged. */
+static void copy_output(int pipes[2], int log_fd)
+{
+        struct pollfd pfd[2] = {{.fd = pipes[0], .events = POLLIN}, {.fd = pipes[1], .events = POLLIN}};
+        const int out[2] = {STDOUT_FILENO, STDERR_FILENO};
+        char buf[65536];
+
+        while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
+                if (poll(pfd, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                for (size_t i = 0; i < 2; i++) {
+                        if (pfd[i].fd < 0 || !pfd[i].revents)
+                                continue;
+                        ssize_t n = read(pfd[i].fd, buf, sizeof(buf));
+                        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                                continue;
+                        if (n > 0 && loop_write(out[i], buf, (size_t)n) >= 0) {
+                                (void)loop_write(log_fd, buf, (size_t)n);
+                                continue;
+                        }
+                        pfd[i].fd = safe_close(pfd[i].fd);
+                }
+        }
+        for (size_t i = 0; i < 2; i++)
+                safe_close(pfd[i].fd);
+}
+
+int runtime_client_foreground(char *const *argv, int log_fd)
 {
         struct sigaction sa = {.sa_handler = forward_signal}, old[ELEMENTSOF(forwarded)];
+        struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
+        int out_pipe[2] = {-EBADF, -EBADF}, err_pipe[2] = {-EBADF, -EBADF};
         sigset_t block, saved;
         int status;
         pid_t pid;
 
+        if (log_fd >= 0 && (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0)) {
+                int r = -errno;
+                safe_close_pair(out_pipe);
+                return r;
+        }
         sigemptyset(&block);
         for (size_t i = 0; i < ELEMENTSOF(forwarded); i++)
                 sigaddset(&block, forwarded[i]);
@@ -116,10 +163,15 @@ int runtime_client_foreground(char *const *argv)
         if (pid < 0) {
                 int r = -errno;
                 sigprocmask(SIG_SETMASK, &saved, NULL);
+                safe_close_pair(out_pipe);
+                safe_close_pair(err_pipe);
                 return r;
         }
         if (pid == 0) {
                 sigprocmask(SIG_SETMASK, &saved, NULL);
+                if (log_fd >= 0 &&
+                    (dup2(out_pipe[1], STDOUT_FILENO) < 0 || dup2(err_pipe[1], STDERR_FILENO) < 0))
+                        _exit(125);
                 execv(argv[0], argv);
                 fprintf(stderr, "berth: exec %s: %s\n", argv[0], strerror(errno));
                 _exit(125);
@@ -128,6 +180,15 @@ int runtime_client_foreground(char *const *argv)
         for (size_t i = 0; i < ELEMENTSOF(forwarded); i++)
                 sigaction(forwarded[i], &sa, &old[i]);
         sigprocmask(SIG_SETMASK, &saved, NULL);
+        if (log_fd >= 0) {
+                int pipes[2] = {out_pipe[0], err_pipe[0]};
+
+                safe_close(out_pipe[1]);
+                safe_close(err_pipe[1]);
+                sigaction(SIGPIPE, &ign, &old_pipe); /* EPIPE instead, see copy_output() */
+                copy_output(pipes, log_fd);
+                sigaction(SIGPIPE, &old_pipe, NULL);
+        }
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR) {
                         status = 125 << 8;
