@@ -96,7 +96,10 @@ def oci_image():
     """An OCI image layout (DIR, TAG) with busybox and a few applet links, made with umoci."""
     need_base()
     need("umoci")
-    base = tempfile.mkdtemp(prefix="berth-clients-img-")
+    # Podman names an image pulled from oci:DIR after DIR, so every component of the path must be
+    # valid in a reference: lowercase letters and digits, no "-_" (mkdtemp's suffix may give one).
+    base = os.path.join(tempfile.gettempdir(), "berth-clients-img-" + os.urandom(6).hex())
+    os.mkdir(base, 0o700)
     try:
         src = os.path.join(base, "src")
         os.makedirs(os.path.join(src, "bin"))
