@@ -415,6 +415,9 @@ def test_exec_detached_and_status(store, ctx):
     assert p.returncode == 126 and "Permission denied" in p.stderr, p.stderr
     p = store.berth("exec", cid, "sh", "-c", "echo failing >&2; exit 1")
     assert (p.returncode, p.stderr) == (1, "failing\n")
+    # stdin only with -i, as with Docker
+    assert store.berth("exec", "-i", cid, "cat", input="piped\n").stdout == "piped\n"
+    assert store.berth("exec", cid, "cat", input="piped\n").stdout == ""
     p = store.berth("exec", "-u", "nosuchuser", cid, "true")
     assert p.returncode == 125 and "nosuchuser" in p.stderr
     p = store.berth("exec", "-d", "-t", cid, "true")

@@ -136,6 +136,14 @@ def test_exit_status_of_a_runtime_failure(images, storage, ctx):
     assert containers(storage) == []
 
 
+def test_stdin_only_with_interactive(images, storage):
+    """As with Docker: without -i the container reads /dev/null, with -i it gets berth's stdin."""
+    p = berth_run(storage, "--rm", "-i", images.base, "/bin/busybox", "cat", input="from stdin\n", check=0)
+    assert p.stdout == "from stdin\n"
+    p = berth_run(storage, "--rm", images.base, "/bin/busybox", "cat", input="from stdin\n", check=0)
+    assert p.stdout == ""
+
+
 def test_env_workdir_user(images, storage):
     p = berth_run(storage, "--rm", "-e", "FOO=bar", "-w", "/made/here", "-u", "1000:1001", images.base, "sh", "-c",
                   "echo $FOO; busybox pwd; busybox id -u; busybox id -g", check=0)

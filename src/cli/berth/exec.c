@@ -30,6 +30,7 @@ typedef struct ExecArgs {
         char **env;
         bool tty;
         bool detach;
+        bool interactive; /* -i: stdin passed on (else /dev/null, as Docker) */
 } ExecArgs;
 
 static void exec_usage(FILE *f)
@@ -39,7 +40,8 @@ static void exec_usage(FILE *f)
                    "itself fails).\n\n"
                    "  -d, --detach          do not wait for CMD\n"
                    "  -t, --tty             allocate a terminal\n"
-                   "  -i, --interactive     accepted for Docker's sake: stdin is always passed on\n"
+                   "  -i, --interactive     pass stdin on (else the command reads /dev/null; with -t the\n"
+                   "                        terminal is always passed on)\n"
                    "  -e, --env K=V         set an environment variable (repeatable)\n"
                    "  -u, --user USER       name, uid, uid:gid, name:group (default: the container's)\n"
                    "  -w, --workdir DIR     working directory (absolute)\n"
@@ -72,6 +74,7 @@ static int parse_args(int argc, char **argv, ExecArgs *a)
                         a->tty = true;
                         break;
                 case 'i':
+                        a->interactive = true;
                         break;
                 case 'e':
                         if (!strchr(optarg, '=') || optarg[0] == '=') {
@@ -213,7 +216,7 @@ int berth_exec(int argc, char **argv)
          * (it logs an error line only then, into the memfd it inherits and reopens by that path)
          * is told from the command's status as `berth run` does: 127 not found, 126 cannot
          * execute, 125 anything else. */
-        r = runtime_client_foreground(runtime_argv, -EBADF);
+        r = runtime_client_foreground(runtime_argv, !a.interactive && !a.tty, -EBADF);
         if (r < 0)
                 return cli_container_fail("exec", id, EXEC_EXIT_ERROR, "run %s: %s", runtime_argv[0],
                                           strerror(-r));

@@ -54,6 +54,8 @@ static void run_usage(FILE *f)
                    "      --network none|host network namespace (default none: loopback only)\n"
                    "      --security-opt O    seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges\n"
                    "      --storage DIR       the store (default " STORE_DEFAULT_ROOT ")\n"
+                   "  -i, --interactive       pass stdin on to the container (else it reads /dev/null;\n"
+                   "                          with -t the terminal is always passed on)\n"
                    "  -t, --tty               allocate a terminal\n"
                    "  -h, --help              this text\n");
 }
@@ -72,6 +74,7 @@ enum {
 typedef struct RunArgs {
         bool rm;
         bool detach;
+        bool interactive; /* -i: stdin passed on (else /dev/null, as Docker) */
         char manifest[DIGEST_STRING_LEN + 1];
         const char *name;
         const char *storage;
@@ -197,13 +200,14 @@ static int parse_args(int argc, char **argv, RunArgs *a)
                 {"storage", required_argument, NULL, OPT_STORAGE},
                 {"security-opt", required_argument, NULL, OPT_SECURITY_OPT},
                 {"tty", no_argument, NULL, 't'},
+                {"interactive", no_argument, NULL, 'i'},
                 {"help", no_argument, NULL, 'h'},
                 {},
         };
         int c;
 
         optind = 0;
-        while ((c = getopt_long(argc, argv, "+de:v:w:u:th", opts, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "+de:v:w:u:ith", opts, NULL)) >= 0) {
                 switch (c) {
                 case OPT_RM:
                         a->rm = true;
@@ -286,6 +290,9 @@ static int parse_args(int argc, char **argv, RunArgs *a)
                 case 't':
                         a->bundle.terminal = true;
                         break;
+                case 'i':
+                        a->interactive = true;
+                        break;
                 case 'h':
                         run_usage(stdout);
                         return 1;
@@ -354,7 +361,7 @@ static int resolve_image(RunArgs *a, Store *store, Digest *ret, BerthError *err)
  * Without a terminal, the container's output is also kept in CONTAINER_LOG_FILE for
  * `berth logs`, as for a detached one. */
 static int runtime_run(const RuntimeClient *rt, int cdir_fd, const char *bundle, const char *id,
-                       bool terminal)
+                       bool terminal, bool interactive)
 {
         _cleanup_free_ char *log = NULL;
         _cleanup_(strv_freep) char **argv = NULL;
@@ -372,7 +379,7 @@ static int runtime_run(const RuntimeClient *rt, int cdir_fd, const char *bundle,
                                                              "--bundle", bundle, id, NULL});
         if (!argv)
                 return -ENOMEM;
-        return runtime_client_foreground(argv, out_log);
+        return runtime_client_foreground(argv, !interactive && !terminal, out_log);
 }
 
 /* container.json: what `berth ps` shows and `berth stop` needs, before the container starts. */
@@ -463,7 +470,7 @@ static int run_container(RunArgs *a, const ImageLayers *layers, const char *cdir
         if (a->detach)
                 return run_detached(a, &rt, cdir, lock_fd, id, ret_started);
         *ret_started = true;
-        r = runtime_run(&rt, cdir_fd, cdir, id, a->bundle.terminal);
+        r = runtime_run(&rt, cdir_fd, cdir, id, a->bundle.terminal, a->interactive);
         if (r < 0) {
                 error_set(&err, r, "start %s", rt.binary);
                 return run_fail(a, error_message(&err, r));

@@ -140,7 +140,7 @@ static void copy_output(int pipes[2], int log_fd)
                 safe_close(pfd[i].fd);
 }
 
-int runtime_client_foreground(char *const *argv, int log_fd)
+int runtime_client_foreground(char *const *argv, bool stdin_null, int log_fd)
 {
         struct sigaction sa = {.sa_handler = forward_signal}, old[ELEMENTSOF(forwarded)];
         struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
@@ -172,6 +172,11 @@ int runtime_client_foreground(char *const *argv, int log_fd)
                 if (log_fd >= 0 &&
                     (dup2(out_pipe[1], STDOUT_FILENO) < 0 || dup2(err_pipe[1], STDERR_FILENO) < 0))
                         _exit(125);
+                if (stdin_null) {
+                        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                        if (null < 0 || dup2(null, STDIN_FILENO) < 0)
+                                _exit(125);
+                }
                 execv(argv[0], argv);
                 fprintf(stderr, "berth: exec %s: %s\n", argv[0], strerror(errno));
                 _exit(125);

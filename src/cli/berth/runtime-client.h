@@ -57,11 +57,12 @@ int runtime_error_exit_status(const char *msg);
 /**
  * runtime_client_foreground() - run @argv (the runtime, see runtime_client_argv()) with this
  * process's stdio and wait, forwarding SIGINT, SIGTERM, SIGHUP and SIGQUIT to it; its status the
- * shell way (128+N for signal N), or -errno when it could not be forked. With @log_fd >= 0 its
- * stdout and stderr are pipes that berth copies to its own and appends to @log_fd (the
- * container's log, as Docker keeps one for attached containers too).
+ * shell way (128+N for signal N), or -errno when it could not be forked. With @stdin_null its
+ * stdin is /dev/null (Docker's default without -i). With @log_fd >= 0 its stdout and stderr
+ * are pipes that berth copies to its own and appends to @log_fd (the container's log, as
+ * Docker keeps one for attached containers too).
  */
-int runtime_client_foreground(char *const *argv, int log_fd);
+int runtime_client_foreground(char *const *argv, bool stdin_null, int log_fd);
 
 /** runtime_client_init() - the runtime next to berth, with the state root of @storage_abs. */
 int runtime_client_init(RuntimeClient *rc, const char *storage_abs);
