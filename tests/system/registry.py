@@ -46,6 +46,47 @@ def run(cmd, check=True, **kw):
     return p
 
 
+class PtyResult:
+    pass
+
+
+def run_on_pty(argv, on=("stdout",), timeout=60):
+    """Runs @argv with the streams named in @on ("stdin", "stdout", "stderr") on one new pty and
+    the others on pipes (stdin on /dev/null). Returns .returncode, .pty (all the pty showed),
+    .stdout and .stderr (the piped ones, else ""), as text."""
+    import pty
+
+    primary, secondary = pty.openpty()
+    streams = {k: secondary if k in on else (subprocess.DEVNULL if k == "stdin" else subprocess.PIPE)
+               for k in ("stdin", "stdout", "stderr")}
+    try:
+        proc = subprocess.Popen(argv, close_fds=True, **streams)
+        os.close(secondary)
+        secondary = -1
+        chunks = []
+        while True:
+            try:
+                data = os.read(primary, 65536)
+            except OSError:  # EIO once every holder of the terminal closed it
+                break
+            if not data:
+                break
+            chunks.append(data)
+        res = PtyResult()
+        res.stdout, res.stderr = (proc.stdout.read().decode() if proc.stdout else "",
+                                  proc.stderr.read().decode() if proc.stderr else "")
+        res.returncode = proc.wait(timeout=timeout)
+        res.pty = b"".join(chunks).decode()
+        for f in (proc.stdout, proc.stderr):
+            if f:
+                f.close()
+        return res
+    finally:
+        os.close(primary)
+        if secondary >= 0:
+            os.close(secondary)
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -17,7 +17,7 @@ import tempfile
 import pytest
 
 from conftest import BUILD_DIR, BUSYBOX, WAIT_TIMEOUT, proc_starttime, skip_or_fail, wait_for
-from registry import build_image, require, run
+from registry import build_image, require, run, run_on_pty
 
 BERTH = os.path.join(BUILD_DIR, "berth")
 IMAGE = "localhost/test/ctr:full"
@@ -301,17 +301,10 @@ def test_foreground_exit_recorded_and_logged(store):
 
 
 def test_foreground_with_a_terminal_keeps_no_log(store):
-    import pty
-
     cid = store.name("fgt")
-    primary, secondary = pty.openpty()
-    try:
-        p = subprocess.run([BERTH, "run", "--storage", store.path, "--name", cid, "-t", IMAGE, "sh", "-c",
-                            "echo on-the-terminal"], stdin=secondary, stdout=secondary, stderr=secondary,
-                           timeout=WAIT_TIMEOUT)
-    finally:
-        os.close(secondary)
-        os.close(primary)
+    p = run_on_pty([BERTH, "run", "--storage", store.path, "--name", cid, "-t", IMAGE, "sh", "-c",
+                    "echo on-the-terminal"], on=("stdin", "stdout", "stderr"))
+    assert "on-the-terminal" in p.pty
     assert p.returncode == 0
     p = store.berth("logs", cid)
     assert p.returncode == 1 and "with a terminal (-t)" in p.stderr, p.stderr

@@ -30,7 +30,7 @@ import urllib.request
 import pytest
 
 from conftest import BUILD_DIR, skip_or_fail, wait_for
-from registry import TOOLS, Registry, build_image, free_port, require, run, sha256_file  # noqa: F401
+from registry import TOOLS, Registry, build_image, free_port, require, run, run_on_pty, sha256_file  # noqa: F401
 
 BERTH = os.path.join(BUILD_DIR, "berth")
 BUSYBOX = "/bin/busybox"
@@ -654,32 +654,11 @@ def test_layers_download_in_parallel(storage):
 
 
 def test_progress_on_a_terminal(storage):
-    import pty
-
     with fake_registry("slow") as srv:
         ref = "127.0.0.1:%d/fake:latest" % srv.server_address[1]
-        primary, secondary = pty.openpty()
-        try:
-            proc = subprocess.Popen([BERTH, "pull", "--storage", storage, ref], stdout=secondary,
-                                    stderr=subprocess.PIPE, close_fds=True)
-            os.close(secondary)
-            secondary = -1
-            chunks = []
-            while True:
-                try:
-                    data = os.read(primary, 65536)
-                except OSError:  # EIO once the child closed the terminal
-                    break
-                if not data:
-                    break
-                chunks.append(data)
-            assert proc.wait(timeout=30) == 0, proc.stderr.read()
-            proc.stderr.close()
-        finally:
-            os.close(primary)
-            if secondary >= 0:
-                os.close(secondary)
-    out = b"".join(chunks).decode()
+        p = run_on_pty([BERTH, "pull", "--storage", storage, ref])
+    assert p.returncode == 0, p.stderr
+    out = p.pty
     manifest = json.loads(srv.manifest)
     # A line per layer: bytes done / total, its speed; the config is fetched before, alone.
     for d in manifest["layers"]:
@@ -694,57 +673,22 @@ def test_progress_on_a_terminal(storage):
 def test_run_shows_its_pull_progress_on_stderr(env, storage):
     """berth run pulling a missing image draws the progress on its stderr when that is a
     terminal; its stdout stays the container's."""
-    import pty
-
     if os.geteuid() != 0:
         skip_or_fail("berth run needs root")
     ref = "%s/test/busybox:oci" % env.registry.host
-    primary, secondary = pty.openpty()
-    try:
-        proc = subprocess.Popen([BERTH, "run", "--rm", "--storage", storage, ref, "/bin/busybox", "echo", "hi"],
-                                stdout=subprocess.PIPE, stderr=secondary, close_fds=True)
-        os.close(secondary)
-        secondary = -1
-        chunks = []
-        while True:
-            try:
-                data = os.read(primary, 65536)
-            except OSError:  # EIO once the child closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
-        out = proc.stdout.read().decode()
-        proc.stdout.close()
-        assert proc.wait(timeout=30) == 0
-    finally:
-        os.close(primary)
-        if secondary >= 0:
-            os.close(secondary)
-    err = b"".join(chunks).decode()
-    assert out == "hi\n"
-    total = [x for x in err.splitlines() if "total" in x and "done" in x]
-    assert total and "\x1b[2K" in err, err
+    p = run_on_pty([BERTH, "run", "--rm", "--storage", storage, ref, "/bin/busybox", "echo", "hi"],
+                   on=("stderr",))
+    assert p.returncode == 0 and p.stdout == "hi\n", p.pty
+    total = [x for x in p.pty.splitlines() if "total" in x and "done" in x]
+    assert total and "\x1b[2K" in p.pty, p.pty
 
 
 def test_quiet_on_a_terminal_shows_no_progress(storage):
-    import pty
-
     with fake_registry("slow") as srv:
         ref = "127.0.0.1:%d/fake:latest" % srv.server_address[1]
-        primary, secondary = pty.openpty()
-        try:
-            p = subprocess.run([BERTH, "pull", "--quiet", "--storage", storage, ref], stdout=secondary,
-                               stderr=subprocess.PIPE, timeout=60)
-            os.close(secondary)
-            secondary = -1
-            out = os.read(primary, 65536).decode()
-        finally:
-            os.close(primary)
-            if secondary >= 0:
-                os.close(secondary)
+        p = run_on_pty([BERTH, "pull", "--quiet", "--storage", storage, ref])
     assert p.returncode == 0, p.stderr
-    assert "\x1b" not in out and out.strip().startswith("sha256:"), out
+    assert "\x1b" not in p.pty and p.pty.strip().startswith("sha256:"), p.pty
 
 
 # ---- unpacking while downloading (berth pull as root) ----

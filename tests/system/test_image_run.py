@@ -16,7 +16,7 @@ import tempfile
 import pytest
 
 from conftest import BUILD_DIR, skip_or_fail, wait_for
-from registry import TOOLS, Registry, build_image, free_port, require, run
+from registry import TOOLS, Registry, build_image, free_port, require, run, run_on_pty
 
 BERTH = os.path.join(BUILD_DIR, "berth")
 
@@ -260,31 +260,25 @@ def test_failed_before_start_leaves_nothing(images, storage):
 
 def test_tty(images, storage):
     """-t gives the container a terminal (berth run's own stdio is a pty here)."""
-    import pty
+    p = run_on_pty([BERTH, "run", "--storage", storage, "--rm", "-t", images.base, "sh", "-c",
+                    "[ -t 0 ] && [ -t 1 ] && echo tty-yes"], on=("stdin", "stdout"))
+    assert p.returncode == 0, p.stderr
+    assert "tty-yes" in p.pty
 
-    primary, secondary = pty.openpty()
-    try:
-        proc = subprocess.Popen([BERTH, "run", "--storage", storage, "--rm", "-t", images.base, "sh", "-c",
-                                 "[ -t 0 ] && [ -t 1 ] && echo tty-yes"],
-                                stdin=secondary, stdout=secondary, stderr=subprocess.PIPE, close_fds=True)
-        os.close(secondary)
-        secondary = -1
-        chunks = []
-        while True:
-            try:
-                data = os.read(primary, 65536)
-            except OSError:
-                break
-            if not data:
-                break
-            chunks.append(data)
-        assert proc.wait(timeout=30) == 0, proc.stderr.read()
-        proc.stderr.close()
-    finally:
-        os.close(primary)
-        if secondary >= 0:
-            os.close(secondary)
-    assert b"tty-yes" in b"".join(chunks)
+
+def test_output_reader_going_away(images, storage):
+    """berth run copies the container's output to its own; when its reader goes away, the writer
+    in the container gets SIGPIPE as if it had written there itself, and berth neither hangs nor
+    dies (the container's stderr still arrives)."""
+    proc = subprocess.Popen([BERTH, "run", "--rm", "--storage", storage, images.base, "sh", "-c",
+                             "busybox yes; echo yes-ended-$? >&2"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "y\n"
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=30) == 0, err
+    assert "yes-ended-141" in err  # 128 + SIGPIPE
+    assert containers(storage) == [] and mounts_under(storage) == []
 
 
 def test_registry_down(storage):
