@@ -796,6 +796,17 @@ def cid(ctx):
     return ctx.new_id()
 
 
+@pytest.fixture
+def storage(ctx):
+    """A store of the test's own for `berth run` (inside the test's directory, so the leak check
+    sees any mount left there); afterwards no runtime state may be left in it."""
+    d = os.path.join(ctx.dir, "storage")
+    yield d
+    rt = os.path.join(d, "runtime")
+    if os.path.isdir(rt):
+        assert [x for x in os.listdir(rt) if not x.startswith(".")] == []
+
+
 def assert_error(result, *substrings):
     """A failed runtime call: rc != 0 and, for berth, one "berth-runtime: " line on stderr that
     names each of substrings. Other runtimes word their errors their own way."""

@@ -2,7 +2,8 @@
 """A local registry for the image tests: Debian's docker-registry on 127.0.0.1 (a free port,
 storage in a temp dir, stopped by pid), and a small busybox image built with umoci.
 
-Shared by test_image_pull.py and test_image_run.py.
+Shared by the test_image_*.py files, with berth_run() for the tests that run containers (in
+conftest's `storage`) and run_on_pty() for those that read a terminal.
 """
 
 import hashlib
@@ -16,6 +17,9 @@ import time
 import urllib.error
 import urllib.request
 
+from conftest import BUILD_DIR
+
+BERTH = os.path.join(BUILD_DIR, "berth")
 BUSYBOX = "/bin/busybox"
 TOOLS = ("docker-registry", "umoci", "skopeo")
 
@@ -43,6 +47,15 @@ def run(cmd, check=True, **kw):
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120, **kw)
     if check and p.returncode != 0:
         raise AssertionError("%s failed (%d):\n%s%s" % (cmd, p.returncode, p.stdout, p.stderr))
+    return p
+
+
+def berth_run(storage, *args, check=None, timeout=60, **kw):
+    """`berth run --storage STORAGE ARGS...`, text output captured; @check: the status it must exit with."""
+    p = subprocess.run([BERTH, "run", "--storage", storage] + list(args), stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=timeout, **kw)
+    if check is not None:
+        assert p.returncode == check, "rc %d\nstdout: %s\nstderr: %s" % (p.returncode, p.stdout, p.stderr)
     return p
 
 

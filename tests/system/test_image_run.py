@@ -16,7 +16,7 @@ import tempfile
 import pytest
 
 from conftest import BUILD_DIR, skip_or_fail, wait_for
-from registry import TOOLS, Registry, build_image, free_port, require, run, run_on_pty
+from registry import TOOLS, Registry, berth_run, build_image, free_port, require, run, run_on_pty
 
 BERTH = os.path.join(BUILD_DIR, "berth")
 
@@ -57,24 +57,6 @@ def images():
     finally:
         e.registry.stop()
         shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-def storage(ctx):
-    d = os.path.join(ctx.dir, "storage")
-    yield d
-    # Nothing may stay mounted or running: the runtime's state is gone, every rootfs unmounted.
-    rt = os.path.join(d, "runtime")
-    if os.path.isdir(rt):
-        assert [x for x in os.listdir(rt) if not x.startswith(".")] == []
-
-
-def berth_run(storage, *args, check=None, timeout=60, **kw):
-    p = subprocess.run([BERTH, "run", "--storage", storage] + list(args), stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True, timeout=timeout, **kw)
-    if check is not None:
-        assert p.returncode == check, "rc %d\nstdout: %s\nstderr: %s" % (p.returncode, p.stdout, p.stderr)
-    return p
 
 
 def containers(storage):

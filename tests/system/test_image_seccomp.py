@@ -9,13 +9,12 @@ test runs with its own --storage inside the test's directory.
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 
 import pytest
 
 from conftest import BUILD_DIR, skip_or_fail
-from registry import TOOLS, Registry, build_image, require, run
+from registry import TOOLS, Registry, berth_run, build_image, require, run
 
 BERTH = os.path.join(BUILD_DIR, "berth")
 
@@ -36,23 +35,6 @@ def image():
     finally:
         registry.stop()
         shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture
-def storage(ctx):
-    d = os.path.join(ctx.dir, "storage")
-    yield d
-    rt = os.path.join(d, "runtime")
-    if os.path.isdir(rt):
-        assert [x for x in os.listdir(rt) if not x.startswith(".")] == []
-
-
-def berth_run(storage, *args, check=None):
-    p = subprocess.run([BERTH, "run", "--storage", storage] + list(args), stdout=subprocess.PIPE,
-                       stderr=subprocess.PIPE, text=True, timeout=60)
-    if check is not None:
-        assert p.returncode == check, "rc %d\nstdout: %s\nstderr: %s" % (p.returncode, p.stdout, p.stderr)
-    return p
 
 
 def seccomp_mode(storage, image, *opts):
