@@ -93,9 +93,11 @@ static void interrupt_handler(int sig)
 
 void cli_interrupt_catch(bool on)
 {
-        struct sigaction sa = {.sa_handler = on ? interrupt_handler : SIG_DFL, .sa_flags = SA_RESTART};
+        static struct sigaction saved[ELEMENTSOF(interrupting)];
+        struct sigaction sa = {.sa_handler = interrupt_handler, .sa_flags = SA_RESTART};
 
         sigemptyset(&sa.sa_mask);
+        /* Off gives back what was there before (SIG_IGN too, for a background job), not SIG_DFL. */
         for (size_t i = 0; i < ELEMENTSOF(interrupting); i++)
-                (void)sigaction(interrupting[i], &sa, NULL);
+                (void)sigaction(interrupting[i], on ? &sa : &saved[i], on ? &saved[i] : NULL);
 }

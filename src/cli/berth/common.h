@@ -42,5 +42,5 @@ int cli_container_id_random(char buf[static 13]);
  */
 extern volatile sig_atomic_t cli_interrupted;
 
-/** cli_interrupt_catch() - catch those signals (@on) or give them their default action back. */
+/** cli_interrupt_catch() - catch those signals (@on), or give them back the actions they had before. */
 void cli_interrupt_catch(bool on);
